@@ -1,0 +1,51 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Clients for the OpenStack services the cleaner and reconciliation call.
+
+One keystoneauth1 session, built from ``[service_credentials]``, serves
+both Nova (python-novaclient) and Keystone (python-keystoneclient). Its
+``timeout`` option has a default (30 s), so no call can hang a cycle.
+"""
+
+from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import session as ks_session
+from keystoneclient.v3 import client as ks_client
+from novaclient import client as nova_client
+from oslo_config import cfg
+
+from osvmexpire.conf import service_credentials
+
+GROUP = service_credentials.GROUP
+
+
+def get_session(conf: cfg.ConfigOpts) -> ks_session.Session:
+    """A keystoneauth1 session authenticated as the service user."""
+    auth = ks_loading.load_auth_from_conf_options(conf, GROUP)
+    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
+
+
+def get_nova(conf: cfg.ConfigOpts, session: ks_session.Session | None = None):
+    """A python-novaclient client on the catalog's compute endpoint."""
+    creds = conf[GROUP]
+    return nova_client.Client(
+        creds.nova_api_version, session=session or get_session(conf),
+        region_name=creds.region_name, endpoint_type=creds.interface)
+
+
+def get_keystone(conf: cfg.ConfigOpts,
+                 session: ks_session.Session | None = None
+                 ) -> ks_client.Client:
+    """A python-keystoneclient v3 client (users, projects, domains)."""
+    creds = conf[GROUP]
+    return ks_client.Client(session=session or get_session(conf),
+                            region_name=creds.region_name,
+                            interface=creds.interface)

@@ -1,0 +1,36 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""[worker] options of the notification listener process."""
+
+from oslo_config import cfg
+
+GROUP = 'worker'
+
+OPTS = [
+    cfg.IntOpt('workers', default=1, min=1,
+               help='Listener processes osvmexpire-worker runs; they '
+                    'share the notification pool and split the load.'),
+    cfg.IntOpt('executor_thread_pool_size', default=8, min=1,
+               help='Threads per listener process handling '
+                    'notifications.'),
+    cfg.IntOpt('tombstone_days', default=7, min=1,
+               help='Days a deleted instance id is remembered, so a late '
+                    'create notification does not bring its record back.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]
