@@ -19,6 +19,7 @@ both Nova (python-novaclient) and Keystone (python-keystoneclient). Its
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 from keystoneclient.v3 import client as ks_client
+from novaclient import api_versions
 from novaclient import client as nova_client
 from oslo_config import cfg
 
@@ -33,11 +34,20 @@ def get_session(conf: cfg.ConfigOpts) -> ks_session.Session:
     return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
 
 
-def get_nova(conf: cfg.ConfigOpts, session: ks_session.Session | None = None):
-    """A python-novaclient client on the catalog's compute endpoint."""
+def get_nova(conf: cfg.ConfigOpts, session: ks_session.Session | None = None,
+             min_version: str | None = None):
+    """A python-novaclient client on the catalog's compute endpoint.
+
+    ``min_version`` raises the configured microversion when a caller
+    needs a field of a later one (the cleaner needs ``locked``, 2.9).
+    """
     creds = conf[GROUP]
+    version = creds.nova_api_version
+    if min_version and (api_versions.APIVersion(version)
+                        < api_versions.APIVersion(min_version)):
+        version = min_version
     return nova_client.Client(
-        creds.nova_api_version, session=session or get_session(conf),
+        version, session=session or get_session(conf),
         region_name=creds.region_name, endpoint_type=creds.interface)
 
 

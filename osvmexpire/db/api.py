@@ -612,3 +612,15 @@ def pending_extend_notices(ctx, limit: int) -> list[models.VmExpire]:
             .where(models.VmExpire.extend_notice_pending.is_(True))
             .order_by(models.VmExpire.updated_at).limit(limit))
     return list(ctx.session.scalars(stmt))
+
+
+@_main.writer
+def postpone(ctx, row: models.VmExpire, owner: str,
+             until: datetime.datetime) -> bool:
+    """Move a claimed row's next look to ``until`` (cleaner, excluded row).
+
+    Conditional on claim and version like every cleaner step. Only ever
+    delays the row, so it can never make a deletion happen earlier.
+    """
+    return _conditional(ctx, row.id, owner, row.version,
+                        next_action_at=expiration.utc(until))
