@@ -189,7 +189,8 @@ def test_extension_between_decision_and_delete_wins(ctx):
     db_api.finish(ctx, fresh, 'deleted', detail={'by': 'test'})
     with pytest.raises(exception.NotFound):
         db_api.get_vmexpire(ctx, row.id)
-    kinds = [e.event for e in db_api.list_events(ctx, instance_id=row.instance_id)]
+    kinds = [e.event for e in
+             db_api.list_events(ctx, instance_id=row.instance_id)]
     assert kinds == ['created', 'extended', 'deleted']
 
 
