@@ -53,10 +53,9 @@ def authorize(enforcer: policy.Enforcer, context, rule: str,
     a scope mismatch is a refusal too.
     """
     try:
-        return enforcer.authorize(rule, target, context,
-                                  do_raise=do_raise,
-                                  exc=PolicyNotAuthorized,
-                                  action=rule) or False
+        # oslo.policy raises exc(*args): the rule name is the message.
+        return enforcer.authorize(rule, target, context, do_raise,
+                                  PolicyNotAuthorized, rule) or False
     except policy.InvalidScope:
         if do_raise:
             raise PolicyNotAuthorized(rule)

@@ -1,0 +1,87 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The WSGI application: the Pecan app inside its middleware, in one list.
+
+A request goes down :data:`the stack <setup_app>` from the first layer to
+the last and into Pecan; the answer comes back up the same way:
+
+1. request id: every answer carries ``x-openstack-request-id``;
+2. CORS ([cors] options), for browsers;
+3. http_proxy_to_wsgi: honour X-Forwarded-Proto behind a TLS proxy
+   ([oslo_middleware] enable_proxy_headers_parsing);
+4. ``/healthcheck`` is answered here, without a token;
+5. JSON faults: any error from below (auth_token's 401, a crash) leaves
+   as ``{"code", "title", "description"}``, never as a traceback;
+6. auth_token validates the token with Keystone (or, with
+   ``[api] auth_strategy = noauth``, identity headers are trusted: tests
+   only); ``GET /`` (the version document) skips it;
+7. request bodies above ``[api] max_request_body_size`` (64 KiB) → 413;
+8. Pecan, with the hooks of :mod:`osvmexpire.api.hooks`.
+"""
+
+import pecan
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_middleware import cors
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+
+from osvmexpire import policy
+from osvmexpire.api import hooks
+from osvmexpire.api import middleware
+from osvmexpire.api.controllers import root
+
+PUBLIC_PATHS = ('', '/')
+
+
+def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
+    """The bare Pecan application (no authentication)."""
+    enforcer = enforcer or policy.init(conf)
+    return pecan.make_app(
+        root.RootController(),
+        hooks=[hooks.ConfigHook(conf, enforcer), hooks.ContextHook(),
+               hooks.TransactionHook(), hooks.ErrorHook()],
+        debug=False,
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+    )
+
+
+def _auth(conf: cfg.ConfigOpts):
+    def layer(app):
+        if conf.api.auth_strategy == 'noauth':
+            checked = middleware.NoAuth(app)
+        else:
+            checked = auth_token.AuthProtocol(
+                app, {'oslo_config_config': conf})
+        return middleware.PathRoute(checked, PUBLIC_PATHS, app)
+    return layer
+
+
+def setup_app(conf: cfg.ConfigOpts, enforcer=None):
+    """Build the API's WSGI application for a parsed configuration."""
+    stack = [
+        lambda app: request_id.RequestId(app, conf),
+        lambda app: cors.CORS(app, conf),
+        lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),
+        lambda app: middleware.PathRoute(
+            app, ('/healthcheck',), healthcheck.Healthcheck(None, conf)),
+        middleware.FaultWrapper,
+        _auth(conf),
+        lambda app: middleware.BodySizeLimit(
+            app, conf.api.max_request_body_size),
+    ]
+    app = make_pecan_app(conf, enforcer)
+    for layer in reversed(stack):
+        app = layer(app)
+    return app

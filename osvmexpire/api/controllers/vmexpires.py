@@ -1,0 +1,147 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""/v1/{project_id}/vmexpires: list, show, extend, remove, track, events.
+
+Non-admins only ever see rows of their own project (the lookup is scoped,
+so another project's record is 404, never 403); the policy target is the
+row's own project.
+"""
+
+import urllib.parse
+
+import pecan
+from pecan import rest
+
+from osvmexpire import exception
+from osvmexpire.api import schemas
+from osvmexpire.api import views
+from osvmexpire.api.controllers import base
+from osvmexpire.db import api as db_api
+from osvmexpire.policies import vmexpire as rules
+
+
+def _render(rows) -> list[dict]:
+    req = pecan.request
+    excluded = db_api.excluded_ids(base.ctx())
+    now = db_api.utcnow()
+    url = base.base_url()
+    return [views.vmexpire(row, url, now, req.settings, excluded)
+            for row in rows]
+
+
+def _get_row(vmexpire_id: str):
+    vmexpire_id = schemas.uuid_id(vmexpire_id, 'vmexpire id')
+    return db_api.get_vmexpire(base.ctx(), vmexpire_id, base.scope())
+
+
+class EventsController(rest.RestController):
+    """/vmexpires/{id}/events: the audit trail of one record."""
+
+    def __init__(self, project_id: str):
+        self.project_id = project_id
+
+    @pecan.expose('json')
+    def get_all(self, vmexpire_id):
+        schemas.no_query(pecan.request.GET)
+        row = _get_row(vmexpire_id)
+        base.authorize(rules.GET, row.project_id)
+        events = db_api.list_events(base.ctx(), vmexpire_id=row.id,
+                                    instance_id=row.instance_id,
+                                    project_id=row.project_id)
+        return {'events': [views.event(e) for e in events]}
+
+
+class VmExpiresController(rest.RestController):
+
+    def __init__(self, project_id: str):
+        self.project_id = project_id
+        self.events = EventsController(project_id)
+
+    @pecan.expose('json')
+    def get_all(self):
+        req = pecan.request
+        query = schemas.list_query(req.GET, req.conf.api.default_limit,
+                                   req.conf.api.max_limit)
+        base.authorize(rules.GET, self.project_id)
+        project = self.project_id
+        if query['all_tenants']:
+            base.authorize(rules.LIST_ALL, self.project_id)
+            project = None
+        try:
+            rows, total = db_api.list_vmexpires(
+                base.ctx(), project_id=project,
+                instance_id=query['instance_id'], user_id=query['user_id'],
+                expire_before=query['expire_before'],
+                limit=query['limit'] + 1, marker=query['marker'])
+        except exception.NotFound as exc:
+            raise schemas.bad_request(str(exc))
+        links = []
+        if len(rows) > query['limit']:
+            rows = rows[:query['limit']]
+            params = [(k, v) for k, v in req.GET.items() if k != 'marker']
+            params.append(('marker', rows[-1].id))
+            links.append({'rel': 'next', 'href': '%s%s?%s' % (
+                base.base_url(), req.path_info,
+                urllib.parse.urlencode(params))})
+        return {'vmexpires': _render(rows), 'total': total, 'links': links}
+
+    @pecan.expose('json')
+    def get_one(self, vmexpire_id):
+        schemas.no_query(pecan.request.GET)
+        row = _get_row(vmexpire_id)
+        base.authorize(rules.GET, row.project_id)
+        return {'vmexpire': _render([row])[0]}
+
+    @pecan.expose('json')
+    def put(self, vmexpire_id):
+        """Extend: the expiry becomes now + days (default max_vm_extend)."""
+        req = pecan.request
+        schemas.no_query(req.GET)
+        row = _get_row(vmexpire_id)
+        base.authorize(rules.EXTEND, row.project_id)
+        body = base.json_body(schemas.extend_schema(
+            req.conf.max_vm_extend))
+        row = db_api.extend_vmexpire(
+            base.ctx(), row.id, db_api.utcnow(), req.settings,
+            days=body.get('days'), project_id=base.scope(),
+            actor=base.ctx().user_id)
+        base.set_status(202)
+        return {'vmexpire': _render([row])[0]}
+
+    @pecan.expose()
+    def delete(self, vmexpire_id):
+        """Remove the expiry: the server is kept and never expires."""
+        schemas.no_query(pecan.request.GET)
+        row = _get_row(vmexpire_id)
+        base.authorize(rules.DELETE, row.project_id)
+        db_api.remove_vmexpire(base.ctx(), row.id, base.scope(),
+                               actor=base.ctx().user_id)
+        base.set_status(204)
+
+    @pecan.expose('json')
+    def post(self, instance_id=None):
+        """Start tracking an existing server, read from Nova (admin)."""
+        req = pecan.request
+        schemas.no_query(req.GET)
+        base.authorize(rules.ADD, self.project_id)
+        if instance_id is None:
+            raise schemas.bad_request(
+                'POST needs the instance id in the path: '
+                '/v1/{project_id}/vmexpires/{instance_id}')
+        instance_id = schemas.uuid_id(instance_id, 'instance id')
+        base.json_body(schemas.TRACK)
+        # Lazy: the reconciliation code pulls in Nova clients.
+        from osvmexpire.cleaner import reconcile
+        row = reconcile.track_server(req.conf, base.ctx(), instance_id,
+                                     nova=None, actor=base.ctx().user_id)
+        base.set_status(202)
+        return {'vmexpire': _render([row])[0]}
