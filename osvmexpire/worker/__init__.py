@@ -9,3 +9,16 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+"""The Nova notification worker (osvmexpire-worker).
+
+``import oslo_messaging`` makes oslo.service pick its backend, and its
+default is eventlet. The worker runs on native threads (cotyledon and the
+threading executor), so before any module of this package imports
+oslo_messaging we name the threading backend as the default. It is only a
+default: a process that chose a backend already keeps it.
+"""
+
+from oslo_service import backend as _backend
+
+_backend.register_backend_default_hook(
+    lambda: _backend.BackendType.THREADING)
