@@ -26,6 +26,7 @@ import re
 import sys
 
 import sqlalchemy.exc
+from alembic.util import exc as alembic_exc
 from cliff import app
 from cliff import command
 from cliff import commandmanager
@@ -66,6 +67,8 @@ def error_message(exc: BaseException) -> str | None:
     if isinstance(exc, (expiration.ExtensionRefused,
                         expiration.InvalidExtension)):
         return str(exc)
+    if isinstance(exc, alembic_exc.CommandError):
+        return 'migration error: %s' % exc
     message = describe_error(exc)
     if message is None and isinstance(exc, sqlalchemy.exc.DBAPIError):
         message = 'database error: %s' % cmd._first_line(exc)
