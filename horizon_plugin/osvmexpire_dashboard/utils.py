@@ -43,12 +43,16 @@ def format_date(when: datetime.datetime | None) -> str:
 
 def relative_days(when: datetime.datetime,
                   now: datetime.datetime | None = None) -> str:
-    """'in 3 days', 'today', '2 days ago' (whole days, rounded down)."""
+    """'in 3 days', 'in 5 hours', '2 days ago' (rounded down)."""
     now = now or utcnow()
     seconds = (when - now).total_seconds()
     days = int(abs(seconds) // 86400)
     if days == 0:
-        return str(_('today')) if seconds >= 0 else str(_('overdue'))
+        hours = int(abs(seconds) // 3600)
+        text = ngettext('%(n)d hour', '%(n)d hours', hours) % {'n': hours}
+        if seconds < 0:
+            return str(_('%s ago') % text)
+        return str(_('in %s') % text)
     text = ngettext('%(n)d day', '%(n)d days', days) % {'n': days}
     if seconds > 0:
         return str(_('in %s') % text)
@@ -81,15 +85,14 @@ def next_step_text(record) -> str:
 def cap_text(record, now: datetime.datetime | None = None) -> str:
     """How much later the expiry may still move (up to the hard cap)."""
     cap = record.max_expire_at_dt
-    expire = record.expire_at_dt
     if cap is None:
         return '-'
-    if expire is not None and cap <= expire:
+    start = record.expire_at_dt or now or utcnow()
+    if cap <= start:
         return str(_('Cap reached (%s)') % format_date(cap))
-    now = now or utcnow()
-    days = max(0, int((cap - now).total_seconds() // 86400))
-    return ngettext('%(n)d day left (until %(cap)s)',
-                    '%(n)d days left (until %(cap)s)', days) % {
+    days = int((cap - start).total_seconds() // 86400)
+    return ngettext('%(n)d more day possible (cap %(cap)s)',
+                    '%(n)d more days possible (cap %(cap)s)', days) % {
                         'n': days, 'cap': format_date(cap)}
 
 

@@ -25,10 +25,10 @@ VMEXPIRE_SERVICE = {
     'type': 'vmexpire',
     'name': 'vmexpire',
     'endpoints_links': [],
-    'endpoints': [{'region': 'RegionOne',
-                   'adminURL': 'http://vmexpire.example:8000/v1/p1',
-                   'publicURL': 'http://vmexpire.example:8000/v1/p1',
-                   'internalURL': 'http://vmexpire.example:8000/v1/p1'}],
+    'endpoints': [
+        {'region': 'RegionOne', 'interface': i,
+         'url': 'http://vmexpire.example:8000/v1/p1'}
+        for i in ('admin', 'internal', 'public')],
 }
 
 

@@ -42,7 +42,7 @@ class IndexTests(helpers.TestCase):
         self.assertContains(res, 'in 2 days')
         self.assertContains(res, 'Warning sent; last warning on')
         self.assertContains(res, 'Cap reached')
-        self.assertContains(res, 'days left (until')
+        self.assertContains(res, 'more days possible (cap')
 
     @mock.patch(CLIENT + 'vmexpire_list')
     def test_api_down_is_an_error_not_an_empty_table(self, list_):
