@@ -44,6 +44,21 @@ from osvmexpire.api.controllers import root
 PUBLIC_PATHS = ('', '/')
 
 
+class Request(pecan.Request):
+    """Pecan would merge a JSON body into the controllers' arguments.
+
+    Bodies are parsed and validated by the controllers only
+    (:func:`osvmexpire.api.controllers.base.json_body`): a body field must
+    never stand in for a path argument, and a malicious body (nested
+    10,000 deep) must not crash routing. Pecan catches this ValueError and
+    routes on the path and query string alone.
+    """
+
+    @property
+    def json(self):
+        raise ValueError('request bodies are read by the controllers')
+
+
 def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
     """The bare Pecan application (no authentication)."""
     enforcer = enforcer or policy.init(conf)
@@ -54,6 +69,7 @@ def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
         debug=False,
         force_canonical=False,
         guess_content_type_from_ext=False,
+        request_cls=Request,
     )
 
 

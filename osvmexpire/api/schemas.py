@@ -24,9 +24,10 @@ import jsonschema
 import webob.exc
 from oslo_utils import strutils
 
-# Printable text without control characters or lone surrogates, at most
-# 64 characters: what the id columns (String(64)) store on every backend.
-ID_PATTERN = r'^[^\x00-\x1f\x7f\ud800-\udfff]{1,64}$'
+# Keystone ids (hex, "default", LDAP names such as "j.doe@example.org"),
+# at most 64 characters: what the id columns (String(64)) hold. Anything
+# else (control characters, NUL, lone surrogates...) never reaches the DB.
+ID_PATTERN = r'^[A-Za-z0-9_.@:-]{1,64}$'
 _ID_RE = re.compile(ID_PATTERN)
 
 EXCLUDE_TYPES = ('domain', 'project', 'user')
@@ -69,8 +70,8 @@ def validate(body, schema: dict) -> None:
         return
     where = '/'.join(str(p) for p in error.absolute_path)
     if error.validator == 'pattern':
-        message = ('%r is not a valid id: 1 to 64 printable characters'
-                   % error.instance)
+        message = ('%r is not a valid id: 1 to 64 letters, digits or '
+                   '"_.@:-"' % error.instance)
     else:
         message = error.message
     raise bad_request('Invalid request body%s: %s'
@@ -87,8 +88,8 @@ def uuid_id(value: str, what: str = 'id') -> str:
 
 def text_id(value: str, what: str = 'id') -> str:
     if not isinstance(value, str) or not _ID_RE.match(value):
-        raise bad_request('%s %r is not valid: 1 to 64 printable '
-                          'characters' % (what, value))
+        raise bad_request('%s %r is not valid: 1 to 64 letters, digits '
+                          'or "_.@:-"' % (what, value))
     return value
 
 

@@ -72,3 +72,9 @@ def json_body(schema: dict, required: bool = False) -> dict:
 
 def set_status(code: int) -> None:
     pecan.response.status = code
+
+
+def only_get() -> None:
+    """Read-only documents answer 405 to any other method."""
+    if pecan.request.method not in ('GET', 'HEAD'):
+        raise webob.exc.HTTPMethodNotAllowed(headers={'Allow': 'GET, HEAD'})

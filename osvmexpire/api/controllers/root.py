@@ -48,7 +48,8 @@ class RootController:
 
     v1 = v1.V1Controller()
 
-    @pecan.expose(generic=True, template='json')
+    @pecan.expose(template='json')
     def index(self):
+        base.only_get()
         base.set_status(300)
         return {'versions': {'values': [version_doc(base.base_url())]}}

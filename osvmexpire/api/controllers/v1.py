@@ -30,8 +30,9 @@ class ProjectController:
 
 class V1Controller:
 
-    @pecan.expose(generic=True, template='json')
+    @pecan.expose(template='json')
     def index(self):
+        base.only_get()
         from osvmexpire.api.controllers import root
         return {'version': root.version_doc(base.base_url())}
 

@@ -19,6 +19,7 @@ row's own project.
 import urllib.parse
 
 import pecan
+import webob.exc
 from pecan import rest
 
 from osvmexpire import exception
@@ -141,7 +142,12 @@ class VmExpiresController(rest.RestController):
         base.json_body(schemas.TRACK)
         # Lazy: the reconciliation code pulls in Nova clients.
         from osvmexpire.cleaner import reconcile
-        row = reconcile.track_server(req.conf, base.ctx(), instance_id,
-                                     nova=None, actor=base.ctx().user_id)
+        nova_error = getattr(reconcile, 'NovaError', ())
+        try:
+            row = reconcile.track_server(req.conf, base.ctx(), instance_id,
+                                         nova=None,
+                                         actor=base.ctx().user_id)
+        except nova_error as exc:
+            raise webob.exc.HTTPServiceUnavailable(detail=str(exc))
         base.set_status(202)
         return {'vmexpire': _render([row])[0]}
