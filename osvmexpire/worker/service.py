@@ -27,6 +27,7 @@ import cotyledon
 import oslo_messaging
 from oslo_config import cfg
 from oslo_log import log
+from oslo_service import backend
 
 from osvmexpire import exception
 from osvmexpire.worker import endpoint as worker_endpoint
@@ -76,10 +77,13 @@ class NotificationWorker(cotyledon.Service):
         self.listener.start(
             override_pool_size=self.conf.worker.executor_thread_pool_size)
         group = self.conf.nova_notifications
-        LOG.info('Worker %d listening on exchange %s, topics %s, pool %s',
-                 self.worker_id, group.control_exchange,
+        backend_type = backend.get_backend_type()
+        LOG.info('Worker %d listening on exchange %s, topics %s, pool %s '
+                 '(oslo.service backend: %s)', self.worker_id,
+                 group.control_exchange,
                  ', '.join(t.topic for t in targets(self.conf)),
-                 group.pool_name)
+                 group.pool_name,
+                 backend_type.value if backend_type else 'none')
 
     def terminate(self) -> None:
         if self.listener is not None:
