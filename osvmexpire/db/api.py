@@ -485,7 +485,9 @@ def claim(ctx, vmexpire_id: str, owner: str, now: datetime.datetime,
         sa.update(M)
         .where(M.id == vmexpire_id,
                sa.or_(M.claimed_until.is_(None), M.claimed_until < now))
-        .values(claimed_by=owner, claimed_until=now + ttl)
+        # updated_at kept: a claim is not a change of the record.
+        .values(claimed_by=owner, claimed_until=now + ttl,
+                updated_at=M.updated_at)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -495,7 +497,8 @@ def release(ctx, vmexpire_id: str, owner: str) -> None:
     M = models.VmExpire
     ctx.session.execute(
         sa.update(M).where(M.id == vmexpire_id, M.claimed_by == owner)
-        .values(claimed_by=None, claimed_until=None)
+        .values(claimed_by=None, claimed_until=None,
+                updated_at=M.updated_at)
         .execution_options(synchronize_session=False))
 
 
