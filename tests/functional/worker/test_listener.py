@@ -221,3 +221,38 @@ def test_rabbitmq_connection_drop(vhost, bus, tmp_path):
               'handled in all (redeliveries: %d)'
               % (at_drop, len(first), ep.count(),
                  ep.count() - len(first) - len(second)))
+
+
+def test_own_pool_beside_other_consumers(sqlite_db, bus):
+    """Another consumer of Nova's notifications (Ceilometer, with its own
+    pool) still gets every message: the worker takes a copy, not them."""
+    conf = sqlite_db.config(**bus.overrides())
+    ours = CountingEndpoint(conf)
+    bus.start_listener(conf, endpoint=ours, threads=1)
+    other_conf = sqlite_db.config(**dict(
+        bus.overrides(), **{'nova_notifications.pool_name': 'ceilometer_'
+                            + bus.pool}))
+    theirs = CountingEndpoint(other_conf)
+    # the other consumer only counts; it must not touch the database
+    bus.start_listener(other_conf, endpoint=_Counter(theirs), threads=1)
+    ids = [new_id() for _ in range(10)]
+    for iid in ids:
+        bus.publish('instance-create-end', iid)
+    wait_for(lambda: ours.count() == 10 and theirs.count() == 10,
+             what='both pools got all 10')
+    assert count(sqlite_db) == 10
+
+
+class _Counter:
+    """An endpoint that records messages without handling them."""
+
+    filter_rule = worker_endpoint.NovaNotificationEndpoint.filter_rule
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        with self.recorder.lock:
+            self.recorder.results[metadata.get('message_id')].append(
+                (event_type, worker_endpoint.HANDLED))
+        return worker_endpoint.HANDLED
