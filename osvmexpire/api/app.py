@@ -29,6 +29,7 @@ the last and into Pecan; the answer comes back up the same way:
 """
 
 import pecan
+import webob.multidict
 from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_middleware import cors
@@ -45,18 +46,24 @@ PUBLIC_PATHS = ('', '/')
 
 
 class Request(pecan.Request):
-    """Pecan would merge a JSON body into the controllers' arguments.
+    """Pecan would merge a JSON or form body into the controllers' arguments.
 
     Bodies are parsed and validated by the controllers only
     (:func:`osvmexpire.api.controllers.base.json_body`): a body field must
     never stand in for a path argument, and a malicious body (nested
-    10,000 deep) must not crash routing. Pecan catches this ValueError and
-    routes on the path and query string alone.
+    10,000 deep, a broken multipart form) must not crash routing. Pecan
+    catches the ValueError of ``json`` and routes on the path and the
+    query string alone.
     """
 
     @property
     def json(self):
         raise ValueError('request bodies are read by the controllers')
+
+    @property
+    def POST(self):
+        return webob.multidict.NoVars('request bodies are read by the '
+                                      'controllers')
 
 
 def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
@@ -91,7 +98,8 @@ def setup_app(conf: cfg.ConfigOpts, enforcer=None):
         lambda app: cors.CORS(app, conf),
         lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),
         lambda app: middleware.PathRoute(
-            app, ('/healthcheck',), healthcheck.Healthcheck(None, conf)),
+            app, ('/healthcheck',), healthcheck.Healthcheck(None, conf),
+            methods=('GET', 'HEAD')),
         middleware.FaultWrapper,
         _auth(conf),
         lambda app: middleware.BodySizeLimit(

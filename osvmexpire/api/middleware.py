@@ -105,17 +105,28 @@ class FaultWrapper:
 
 
 class PathRoute:
-    """Send one exact path to another WSGI app (healthcheck, version doc)."""
+    """Send exact paths to another WSGI app (healthcheck, version doc).
 
-    def __init__(self, app, paths, target):
+    With ``methods``, other methods on those paths are answered 405.
+    """
+
+    def __init__(self, app, paths, target, methods=None):
         self.app = app
         self.paths = frozenset(paths)
         self.target = target
+        self.methods = tuple(methods) if methods else None
 
     def __call__(self, environ, start_response):
-        if environ.get('PATH_INFO', '') in self.paths:
-            return self.target(environ, start_response)
-        return self.app(environ, start_response)
+        if environ.get('PATH_INFO', '') not in self.paths:
+            return self.app(environ, start_response)
+        if self.methods and environ['REQUEST_METHOD'] not in self.methods:
+            resp = error_response(
+                405, 'Method %s is not allowed on %s; allowed: %s.'
+                % (environ['REQUEST_METHOD'], environ['PATH_INFO'],
+                   ', '.join(self.methods)),
+                headers={'Allow': ', '.join(self.methods)})
+            return resp(environ, start_response)
+        return self.target(environ, start_response)
 
 
 class NoAuth:

@@ -74,7 +74,11 @@ def set_status(code: int) -> None:
     pecan.response.status = code
 
 
+def not_allowed(allow: str) -> webob.exc.HTTPMethodNotAllowed:
+    return webob.exc.HTTPMethodNotAllowed(headers={'Allow': allow})
+
+
 def only_get() -> None:
     """Read-only documents answer 405 to any other method."""
     if pecan.request.method not in ('GET', 'HEAD'):
-        raise webob.exc.HTTPMethodNotAllowed(headers={'Allow': 'GET, HEAD'})
+        raise not_allowed('GET, HEAD')

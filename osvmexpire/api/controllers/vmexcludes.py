@@ -56,7 +56,9 @@ class VmExcludesController(rest.RestController):
         return {'vmexclude': views.vmexclude(row)}
 
     @pecan.expose()
-    def delete(self, exclude_id):
+    def delete(self, exclude_id=None):
+        if exclude_id is None:
+            raise base.not_allowed('GET, POST')
         schemas.no_query(pecan.request.GET)
         base.authorize(rules.DELETE, self.project_id)
         db_api.delete_exclude(base.ctx(),

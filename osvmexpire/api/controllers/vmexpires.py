@@ -44,6 +44,11 @@ def _get_row(vmexpire_id: str):
     return db_api.get_vmexpire(base.ctx(), vmexpire_id, base.scope())
 
 
+# Methods of /vmexpires/ itself (records are created by Nova events, or
+# with POST /vmexpires/{instance_id}).
+COLLECTION_METHODS = 'GET'
+
+
 class EventsController(rest.RestController):
     """/vmexpires/{id}/events: the audit trail of one record."""
 
@@ -103,8 +108,10 @@ class VmExpiresController(rest.RestController):
         return {'vmexpire': _render([row])[0]}
 
     @pecan.expose('json')
-    def put(self, vmexpire_id):
+    def put(self, vmexpire_id=None):
         """Extend: the expiry becomes now + days (default max_vm_extend)."""
+        if vmexpire_id is None:
+            raise base.not_allowed(COLLECTION_METHODS)
         req = pecan.request
         schemas.no_query(req.GET)
         row = _get_row(vmexpire_id)
@@ -119,8 +126,10 @@ class VmExpiresController(rest.RestController):
         return {'vmexpire': _render([row])[0]}
 
     @pecan.expose()
-    def delete(self, vmexpire_id):
+    def delete(self, vmexpire_id=None):
         """Remove the expiry: the server is kept and never expires."""
+        if vmexpire_id is None:
+            raise base.not_allowed(COLLECTION_METHODS)
         schemas.no_query(pecan.request.GET)
         row = _get_row(vmexpire_id)
         base.authorize(rules.DELETE, row.project_id)
@@ -133,11 +142,9 @@ class VmExpiresController(rest.RestController):
         """Start tracking an existing server, read from Nova (admin)."""
         req = pecan.request
         schemas.no_query(req.GET)
-        base.authorize(rules.ADD, self.project_id)
         if instance_id is None:
-            raise schemas.bad_request(
-                'POST needs the instance id in the path: '
-                '/v1/{project_id}/vmexpires/{instance_id}')
+            raise base.not_allowed(COLLECTION_METHODS)
+        base.authorize(rules.ADD, self.project_id)
         instance_id = schemas.uuid_id(instance_id, 'instance id')
         base.json_body(schemas.TRACK)
         # Lazy: the reconciliation code pulls in Nova clients.
