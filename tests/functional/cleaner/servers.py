@@ -62,7 +62,8 @@ class Received:
             self.raw, policy=email.policy.default)
 
     def text(self) -> str:
-        return self.message.get_body(('plain',)).get_content()
+        body = self.message.get_body(('plain',)).get_content()
+        return body.replace('\r\n', '\n')        # SMTP wire line ends
 
 
 class _Handler:
