@@ -88,6 +88,9 @@ class Instance:
     name: str | None = None
     created_at: datetime.datetime | None = None
     domain_id: str | None = None
+    # False when an update says the name did not change (Nova sets
+    # old_display_name only on a rename), so most updates cost no query.
+    renamed: bool = True
 
 
 def _text(data: dict, key: str, max_len: int,
@@ -158,7 +161,8 @@ def parse_instance(payload, require_project: bool = False) -> Instance:
         name=_text(data, 'display_name', 10000),
         created_at=parse_time(data.get('created_at')),
         domain_id=(_text(data, 'domain_id', 64)
-                   or _text(data, 'project_domain_id', 64)))
+                   or _text(data, 'project_domain_id', 64)),
+        renamed=data.get('old_display_name', '') is not None)
 
 
 class NovaNotificationEndpoint:
@@ -287,7 +291,9 @@ class NovaNotificationEndpoint:
                                       'reason': 'created meanwhile'})
 
     def _rename(self, ctx, instance: Instance, event_type: str) -> None:
-        if instance.name is not None and db_api.rename_instance(
+        if not instance.renamed or instance.name is None:
+            return
+        if db_api.rename_instance(
                 ctx, instance.instance_id, instance.name):
             LOG.debug('Instance %s renamed to %r', instance.instance_id,
                       instance.name)

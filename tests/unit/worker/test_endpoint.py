@@ -13,6 +13,7 @@
 
 import datetime
 import logging
+from unittest import mock
 
 import pytest
 from oslo_db import exception as db_exc
@@ -251,6 +252,20 @@ def test_update_renames(ep, admin_ctx, name):
     assert after.instance_name == 'renamed-vm'
     assert after.expire_at == before.expire_at
     assert kinds(admin_ctx) == ['created']
+
+
+@pytest.mark.parametrize('name', UPDATES)
+def test_update_without_rename_costs_no_query(ep, admin_ctx, monkeypatch,
+                                              name):
+    """Nova sets old_display_name only when the name changed."""
+    send(ep, 'instance-create-end')
+    calls = []
+    monkeypatch.setattr(db_api, 'rename_instance',
+                        lambda *a: calls.append(a))
+    assert send(ep, name, old_display_name=None) == HANDLED
+    assert calls == []
+    assert send(ep, name) == HANDLED
+    assert calls == [(mock.ANY, IID, 'renamed-vm')]
 
 
 def test_update_of_untracked_instance_is_harmless(ep, admin_ctx):
