@@ -306,6 +306,16 @@ def port_free(port: int) -> bool:
         return s.connect_ex((HOST, port)) != 0
 
 
+def wait_ports_free(ports: list[int], timeout: float = 10) -> list[int]:
+    """Ports still taken after ``timeout`` (sockets close after exit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = [p for p in ports if not port_free(p)]
+        if not busy or time.monotonic() > deadline:
+            return busy
+        time.sleep(0.3)
+
+
 def keystone_token(user: str, password: str, project: str) -> tuple:
     """(token, project id) by password auth, scoped to ``project``."""
     body = {'auth': {'identity': {'methods': ['password'], 'password': {
@@ -990,6 +1000,14 @@ def cmd_stop(args) -> int:
     if names:
         say('stopping %s' % ', '.join(names))
     stop_services(SERVICES)
+    left = running()
+    if left:
+        raise CloudError('still running after SIGKILL: %s' % ', '.join(left))
+    if names:
+        busy = wait_ports_free([PORTS[n] for n in names if n in PORTS])
+        if busy:
+            raise CloudError('ports still in use after stop: %s'
+                             % ', '.join(map(str, busy)))
     drop_broker_vhost()
     if not port_free(3306) and os.path.exists(ENV_FILE):
         try:
@@ -1005,6 +1023,9 @@ def cmd_stop(args) -> int:
 
 def cmd_status(args) -> int:
     up = running()
+    if not up:
+        print('the local cloud is not running')
+        return 1
     print_summary()
     return 0 if len(up) == len(SERVICES) else 1
 
