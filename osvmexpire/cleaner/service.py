@@ -28,6 +28,7 @@ from oslo_log import log
 
 from osvmexpire import context as os_context
 from osvmexpire.cleaner import cycle as cycle_mod
+from osvmexpire.notifier import events
 
 LOG = log.getLogger(__name__)
 
@@ -122,8 +123,10 @@ class CleanerService(cotyledon.Service):
         self.runner = None
 
     def run(self):
-        # Built after the fork: no DB engine or HTTP session crosses it.
-        self.runner = Runner(self.conf)
+        # Built after the fork: no DB engine, HTTP session or AMQP
+        # connection crosses it.
+        self.runner = Runner(self.conf, cycle_mod.Cycle(
+            self.conf, publisher=events.safe_publisher(self.conf)))
         LOG.info('cleaner %s started: interval %d s, sync_interval %d s, '
                  'dry_run %s', self.runner.cycle.owner_id,
                  self.conf.cleaner.interval, self.conf.cleaner.sync_interval,

@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         conf.set_override('dry_run', True, group='cleaner')
     from osvmexpire.cleaner import service as cleaner_service
     if conf.once:
-        runner = cleaner_service.Runner(conf)
+        from osvmexpire.cleaner import cycle
+        from osvmexpire.notifier import events
+        runner = cleaner_service.Runner(conf, cycle.Cycle(
+            conf, publisher=events.safe_publisher(conf)))
         result = runner.run_cycle()
         if result is None:
             return 1
