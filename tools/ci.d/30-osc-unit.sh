@@ -12,13 +12,29 @@ ROOT=$PWD
 VENV=$ROOT/.state/venvs/osc
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-if [ ! -x "$VENV/bin/python" ]; then
-    mkdir -p "$(dirname "$VENV")"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q -U pip 2>&1 | grep -v '^WARNING: Location' || true
+LOG=$ROOT/.state/venvs/osc-install.log
+STAMP=$VENV/.installed-from
+# Editable installs: only a change of packaging or requirements needs pip.
+WANT=$(cat osc_plugin/setup.cfg osc_plugin/requirements.txt \
+       osc_plugin/test-requirements.txt setup.cfg requirements.txt \
+       | sha256sum | cut -d' ' -f1)
+mkdir -p "$(dirname "$VENV")"
+install() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q -U pip
+    fi
+    "$VENV/bin/pip" install -q -r osc_plugin/test-requirements.txt \
+        -e osc_plugin -e .
+}
+if [ ! -x "$VENV/bin/openstack" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+    if ! install >"$LOG" 2>&1; then
+        tail -30 "$LOG"
+        echo "osc venv: pip install failed (log: $LOG)" >&2
+        exit 1
+    fi
+    echo "$WANT" > "$STAMP"
 fi
-"$VENV/bin/pip" install -q -r osc_plugin/test-requirements.txt \
-    -e osc_plugin -e . 2>&1 | grep -v '^WARNING: Location' || true
 "$VENV/bin/openstack" --version >/dev/null
 [ "${1:-}" = "--setup" ] && exit 0
 
