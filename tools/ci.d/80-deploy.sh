@@ -54,7 +54,8 @@ PY
     --config "$TMP/osvmexpire.conf" --workdir "$TMP/emperor" \
     --project p-deploy-test \
     --header 'X-Project-Id: p-deploy-test' --header 'X-User-Id: u-deploy' \
-    --header 'X-Roles: member' --expect-records 1
+    --header 'X-Roles: member' --expect-records 1 \
+    --reload-endpoint http://api.reloaded.example.org:9411
 
 echo "-- systemd-analyze verify"
 if ! command -v systemd-analyze >/dev/null; then

@@ -22,7 +22,9 @@ lines changed: ``http-socket`` (a free port on 127.0.0.1) and
 2. ``GET /`` answers 300 with the version document;
 3. an authenticated ``GET /v1/{project}/vmexpires/`` answers 200;
 4. the stats server (``--stats``) answers for the emperor's master;
-5. SIGTERM stops the emperor with exit code 0 and leaves no process.
+5. with ``--reload-endpoint``: a changed configuration is read after the
+   vassal is touched (the reload of the install guide);
+6. SIGTERM stops the emperor with exit code 0 and leaves no process.
 
 Exits non-zero with a one-line reason on the first failure.
 """
@@ -121,6 +123,30 @@ def wait_http(url: str, timeout: float) -> None:
     raise SystemExit('%s did not answer within %ds' % (url, timeout))
 
 
+def reload_check(base: str, config: str, endpoint: str, vassal: str,
+                 timeout: float) -> None:
+    """Change the config, touch the vassal, wait for the new value."""
+    with open(config, 'a') as f:
+        f.write('\n[api]\npublic_endpoint = %s\n' % endpoint)
+    start = time.monotonic()
+    os.utime(vassal)
+    href = None
+    while time.monotonic() - start < timeout:
+        try:
+            status, body = http(base + '/', {})
+            href = body['versions']['values'][0]['links'][0]['href']
+        except (OSError, urllib.error.URLError, KeyError, TypeError):
+            href = None
+        if href and href.startswith(endpoint):
+            print('touch vassal: configuration re-read after %.2fs (links '
+                  'now %s)' % (time.monotonic() - start, href))
+            return
+        time.sleep(0.5)
+    raise SystemExit('the API did not re-read its configuration within '
+                     '%ds of touching the vassal (links: %s)'
+                     % (timeout, href))
+
+
 def children(pid: int) -> list[int]:
     """Every descendant of pid (from /proc), to check nothing is left."""
     parent_of = {}
@@ -154,6 +180,10 @@ def main() -> int:
                         help='NAME: VALUE sent with the list request')
     parser.add_argument('--expect-records', type=int,
                         help='number of records the list must show')
+    parser.add_argument('--reload-endpoint',
+                        help='append [api] public_endpoint = this URL to '
+                             'the config, touch the vassal, expect it in '
+                             'the version document')
     parser.add_argument('--workdir', help='default: a new temporary dir')
     parser.add_argument('--timeout', type=float, default=90)
     args = parser.parse_args()
@@ -221,6 +251,10 @@ def main() -> int:
                              'master\'s: %s' % (stats_port, info))
         print('stats server 127.0.0.1:%d: uwsgi %s, master pid %d'
               % (stats_port, info.get('version'), info['pid']))
+        if args.reload_endpoint:
+            reload_check(base, args.config, args.reload_endpoint,
+                         os.path.join(vassals, 'osvmexpire-api.ini'),
+                         args.timeout)
         pids = children(emperor.pid)
     except BaseException:
         emperor.kill()
