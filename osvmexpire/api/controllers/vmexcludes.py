@@ -38,7 +38,9 @@ class VmExcludesController(rest.RestController):
         return {'vmexcludes': [views.vmexclude(r) for r in rows]}
 
     @pecan.expose('json')
-    def get_one(self, exclude_id):
+    def get_one(self, exclude_id=None):
+        if not exclude_id:
+            pecan.abort(404)
         schemas.no_query(pecan.request.GET)
         base.authorize(rules.GET, self.project_id)
         row = db_api.get_exclude(base.ctx(),

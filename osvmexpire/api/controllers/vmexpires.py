@@ -39,7 +39,10 @@ def _render(rows) -> list[dict]:
             for row in rows]
 
 
-def _get_row(vmexpire_id: str):
+def _get_row(vmexpire_id: str | None):
+    if not vmexpire_id:
+        # An empty path segment (/vmexpires//events): nothing lives there.
+        pecan.abort(404)
     vmexpire_id = schemas.uuid_id(vmexpire_id, 'vmexpire id')
     return db_api.get_vmexpire(base.ctx(), vmexpire_id, base.scope())
 
@@ -56,7 +59,7 @@ class EventsController(rest.RestController):
         self.project_id = project_id
 
     @pecan.expose('json')
-    def get_all(self, vmexpire_id):
+    def get_all(self, vmexpire_id=None):
         schemas.no_query(pecan.request.GET)
         row = _get_row(vmexpire_id)
         base.authorize(rules.GET, row.project_id)
@@ -101,7 +104,7 @@ class VmExpiresController(rest.RestController):
         return {'vmexpires': _render(rows), 'total': total, 'links': links}
 
     @pecan.expose('json')
-    def get_one(self, vmexpire_id):
+    def get_one(self, vmexpire_id=None):
         schemas.no_query(pecan.request.GET)
         row = _get_row(vmexpire_id)
         base.authorize(rules.GET, row.project_id)

@@ -23,9 +23,12 @@ import uuid
 from unittest import mock
 
 import pytest
+import webtest
 
 from osvmexpire import context
 from osvmexpire import exception
+from osvmexpire import service
+from osvmexpire.api import app as api_app
 from osvmexpire.db import api as db_api
 from tests.functional.api import base
 from tests.functional.api.base import ADMIN
@@ -409,3 +412,71 @@ def test_errors_are_json(api, rows):
                               expect_errors=True), 400)
     base.assert_error(api.get(V + row.id + '?x=1', headers=MEMBER,
                               expect_errors=True), 400)
+
+
+ODD_PATHS = [
+    '/v1', '/v1/', '/v1/p1', '/v1/p1/', '/v1/p1/vmexpires',
+    '/v1/p1/vmexpires//', '/v1/p1/vmexpires///events',
+    '/v1/p1/vmexpires/{id}/events/', '/v1/p1/vmexpires/{id}/events/x',
+    '/v1/p1/vmexpires/{id}/x/y', '/v1/p1/vmexcludes//',
+    '/v1/p1/vmexcludes/{id}/x', '/v1//vmexpires/', '/v1/p1/vmexpires/%2F',
+    '/v1/p1/vmexpires/%00', '/v1/p1/vmexpires/..',
+    '/v1/p1/vmexpires/{id}.json',
+    '/v1/p1/vmexpires/{id}/events.json', '/healthcheck/x', '/index.html',
+    '/v2/', '/v1/p1/vmexpires/%E9', '/v1/%E9/vmexpires/',
+]
+
+
+@pytest.mark.parametrize('path', ODD_PATHS)
+def test_odd_paths_never_fail_with_500(sqlite_db, path):
+    api = base.make_app(sqlite_db)
+    rows = base.seed()
+    path = path.format(id=rows['a'].id)
+    for method in ('GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD',
+                   'OPTIONS'):
+        for who in (ADMIN, MEMBER):
+            resp = api.request(path, method=method, headers=who,
+                               expect_errors=True)
+            assert resp.status_int < 500, (method, path, resp.body)
+            if resp.status_int >= 400 and method != 'HEAD':
+                base.assert_error(resp, resp.status_int)
+
+
+def _conf_file_app(db, tmp_path, extra: str):
+    conf_file = tmp_path / 'osvmexpire.conf'
+    conf_file.write_text('[database]\nconnection = %s\n[api]\n'
+                         'auth_strategy = noauth\n%s' % (db.url, extra))
+    conf = service.new_config()
+    conf([], project='os-vm-expire', default_config_files=[str(conf_file)])
+    return webtest.TestApp(api_app.setup_app(conf))
+
+
+def test_cors_and_proxy_headers(sqlite_db, tmp_path):
+    api = _conf_file_app(sqlite_db, tmp_path, (
+        '[cors]\nallowed_origin = https://dashboard.example.org\n'
+        '[oslo_middleware]\nenable_proxy_headers_parsing = true\n'))
+    resp = api.options(V, headers={
+        'Origin': 'https://dashboard.example.org',
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'X-Auth-Token,Content-Type'},
+        status=200)
+    assert (resp.headers['Access-Control-Allow-Origin']
+            == 'https://dashboard.example.org')
+    resp = api.get('/', headers={'X-Forwarded-Proto': 'https',
+                                 'X-Forwarded-Host': 'cloud.example.org'},
+                   status=300)
+    href = resp.json['versions']['values'][0]['links'][0]['href']
+    assert href.startswith('https://cloud.example.org')
+    resp = api.get(V, headers=dict(MEMBER, Origin='https://evil.example'))
+    assert 'Access-Control-Allow-Origin' not in resp.headers
+
+
+def test_public_endpoint_in_links(sqlite_db, tmp_path):
+    api = _conf_file_app(sqlite_db, tmp_path,
+                         'public_endpoint = https://api.example.org:9411/\n')
+    rows = base.seed()
+    body = api.get(V + '?limit=1', headers=MEMBER).json
+    assert body['vmexpires'][0]['links'][0]['href'] == (
+        'https://api.example.org:9411/v1/p1/vmexpires/' + rows['a'].id)
+    assert body['links'][0]['href'].startswith(
+        'https://api.example.org:9411/v1/p1/vmexpires/?')
