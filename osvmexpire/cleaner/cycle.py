@@ -80,6 +80,7 @@ class Report:
     failed: int = 0
     excluded: int = 0
     superseded: int = 0
+    deferred: int = 0
     dry_run: int = 0
     confirmations: int = 0
     capped: int = 0
@@ -119,6 +120,21 @@ class Cycle:
         self.publisher = publisher
         self.ttl = datetime.timedelta(seconds=conf.cleaner.claim_timeout)
         self.dry_run = conf.cleaner.dry_run
+        # A step starts only if the claim outlives its slowest outcome
+        # (every call timing out), so no other cleaner can take the row
+        # while we are still at it: that is what makes it exactly once.
+        nova_timeout = conf.service_credentials.timeout or 30
+        self.nova_margin = datetime.timedelta(seconds=2 * nova_timeout + 10)
+        self.mail_margin = datetime.timedelta(
+            seconds=4 * conf.smtp.email_smtp_timeout + 10)
+        self._smtp_down = None
+        if self.ttl <= max(self.nova_margin, self.mail_margin):
+            LOG.warning('[cleaner] claim_timeout (%d s) is shorter than one '
+                        'step may take (%d s with the Nova and SMTP '
+                        'timeouts): such steps are always deferred',
+                        conf.cleaner.claim_timeout,
+                        max(self.nova_margin,
+                            self.mail_margin).total_seconds())
 
     # -- clients (built on first use; no network until then) ---------------
 
@@ -149,6 +165,7 @@ class Cycle:
         """One pass over every due record; never raises for one record."""
         report = Report()
         start = self.clock()
+        self._smtp_down = None
         budget = _Budget(self.conf.cleaner.max_deletions_per_cycle)
         batch = self.conf.cleaner.batch_size
         after = None
@@ -265,8 +282,16 @@ class Cycle:
             if fresh is None or fresh.version != row.version:
                 report.superseded += 1
                 continue
+            if fresh.claimed_until < now + self.mail_margin:
+                # Too little claim left to be sure nobody else mails it.
+                report.deferred += 1
+                continue
             current.append((fresh, action))
         if not current:
+            return
+        if self._smtp_down:
+            for row, action in current:
+                self._fail(row, str(action), self._smtp_down, report)
             return
         try:
             user = self._mail_user(user_id)
@@ -290,9 +315,12 @@ class Cycle:
             self.mailer.send(
                 msg, bcc=self.conf.smtp.email_smtp_copy_expire_notif_to)
         except mail.MailError as exc:
+            error = 'mail to %s not accepted: %s' % (user.email, exc)
+            if exc.server_down:
+                # Spare the other owners a timeout each: same outcome.
+                self._smtp_down = error
             for row, action in current:
-                self._fail(row, str(action), 'mail to %s not accepted: %s'
-                           % (user.email, exc), report)
+                self._fail(row, str(action), error, report)
             return
         report.mails += 1
         delivered = self.clock()
@@ -425,6 +453,9 @@ class Cycle:
                      'not deleted', row.instance_id)
             report.superseded += 1
             return None
+        if fresh.claimed_until < now + self.nova_margin:
+            report.deferred += 1
+            return None
         try:
             if self._is_excluded(fresh, db_api.excluded_ids(self.ctx)):
                 report.excluded += 1
@@ -451,8 +482,12 @@ class Cycle:
         """Re-check the server in Nova, then delete it (worker thread).
 
         Returns ('deleted', time) | ('gone',) | ('problem', why) |
-        ('error', step, exception). Touches no database.
+        ('error', step, exception) | ('late',). Touches no database.
         """
+        if self.clock() > row.claimed_until - self.nova_margin:
+            # Waited too long for a free thread: the claim could lapse
+            # mid-call. Leave it to the next cycle.
+            return ('late',)
         try:
             server = self.nova.servers.get(row.instance_id)
         except nova_exc.NotFound:
@@ -493,6 +528,9 @@ class Cycle:
                      row.instance_id)
             return None
         db_api.unmark_deleting(self.ctx, row, self.owner_id)
+        if kind == 'late':
+            report.deferred += 1
+            return None
         if kind == 'problem':
             self._fail(row, 'delete', result[1], report, kind='skipped')
         else:

@@ -30,7 +30,15 @@ from osvmexpire.notifier import render
 
 
 class MailError(Exception):
-    """The mail was not accepted for the owner (any reason)."""
+    """The mail was not accepted for the owner (any reason).
+
+    ``server_down`` says the server itself failed (unreachable, timeout,
+    dropped connection), so other mails of this cycle would fail too.
+    """
+
+    def __init__(self, message: str, server_down: bool = False):
+        super().__init__(message)
+        self.server_down = server_down
 
 
 def build_message(conf: cfg.ConfigOpts, to: str,
@@ -88,14 +96,19 @@ class Mailer:
             raise MailError('cannot connect to SMTP server %s:%s: %s'
                             % (self.conf.smtp.email_smtp_host,
                                self.conf.smtp.email_smtp_port,
-                               _describe(exc)))
+                               _describe(exc)),
+                            server_down=not isinstance(
+                                exc, smtplib.SMTPAuthenticationError))
         try:
             refused = client.send_message(msg, from_addr=msg['From'],
                                           to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailError('recipients refused: %s'
                             % _refusals(exc.recipients))
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            raise MailError('SMTP error: %s' % _describe(exc),
+                            server_down=True)
+        except smtplib.SMTPException as exc:
             raise MailError('SMTP error: %s' % _describe(exc))
         finally:
             try:

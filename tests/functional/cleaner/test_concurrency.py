@@ -233,7 +233,7 @@ def test_killed_cleaner_claims_lapse(server_env, tmp_path):
     conf_file.write_text(
         '[database]\nconnection = %s\n[cleaner]\nclaim_timeout = 60\n'
         '[smtp]\nemail_smtp_host = 127.0.0.1\nemail_smtp_port = %d\n%s'
-        % (env.db.url, env.smtp.port, env.cloud.config_file_section(30)))
+        % (env.db.url, env.smtp.port, env.cloud.config_file_section(10)))
     proc = subprocess.Popen(
         [sys.executable, '-m', 'osvmexpire.cmd.cleaner', '--once',
          '--config-file', str(conf_file)],

@@ -134,14 +134,17 @@ class Mailer:
     def __init__(self):
         self.sent = []
         self.fail = None
+        self.server_down = False
+        self.attempts = 0
         self.before_send = None
         self.lock = threading.Lock()
 
     def send(self, msg, bcc=()):
+        self.attempts += 1
         if self.before_send:
             self.before_send(msg)
         if self.fail is not None:
-            raise mail.MailError(self.fail)
+            raise mail.MailError(self.fail, server_down=self.server_down)
         with self.lock:
             self.sent.append((msg, list(bcc)))
 

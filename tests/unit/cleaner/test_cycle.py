@@ -517,3 +517,46 @@ def test_due_step_is_rechecked_after_claim(env):
     assert report.mails == 0
     assert len(events(env.ctx, 'vm', 'warned')) == 1
     assert row.id
+
+
+# -- claim margins and an SMTP outage ----------------------------------------
+
+
+def test_smtp_down_spares_the_other_owners(env):
+    a = env.vm('a', user='u1', expire_at=T0 + DAY)
+    b = env.vm('b', user='u2', expire_at=T0 + DAY)
+    env.mailer.fail = 'cannot connect to SMTP server: timed out'
+    env.mailer.server_down = True
+    report = env.run()
+    assert env.mailer.attempts == 1          # no second timeout to wait for
+    assert report.failed == 2
+    for row in (a, b):
+        assert db_api.get_vmexpire(env.ctx, row.id).failures == 1
+
+
+def test_steps_deferred_when_claim_timeout_too_short(env, caplog):
+    overdue(env)
+    report = env.run(**{'cleaner.claim_timeout': 60,
+                        'service_credentials.timeout': 30})
+    assert report.deferred == 1 and env.nova.servers.calls == []
+    assert 'claim_timeout (60 s) is shorter' in caplog.text
+
+
+def test_deletion_late_in_the_queue_is_deferred(env):
+    """A row waiting for a Nova thread past its claim margin is left for
+    the next cycle, so its claim cannot lapse mid-call."""
+    for name in ('a', 'b', 'c'):
+        overdue(env, name)
+    real_get = env.nova.servers.get
+
+    def slow_get(instance_id):
+        env.clock.advance(seconds=300)
+        return real_get(instance_id)
+    env.nova.servers.get = slow_get
+    report = env.run(**{'cleaner.nova_concurrency': 1,
+                        'cleaner.claim_timeout': 600,
+                        'service_credentials.timeout': 30})
+    assert report.deleted == 2 and report.deferred == 1
+    left = [r for r in ('a', 'b', 'c') if r not in env.nova.servers.deleted]
+    state = db_api.get_vmexpire_by_instance(env.ctx, left[0])
+    assert state.deleting_at is None and state.claimed_by is None
