@@ -78,7 +78,9 @@ class Bus:
     """One test's exchange, topics and pool, with a publisher and a way to
     run the worker's real listener in this process."""
 
-    def __init__(self, url: str, tmpdir):
+    def __init__(self, url: str, tmpdir, extra: dict | None = None):
+        """``extra``: {group: {option: value}} for the publisher, as in
+        Nova's configuration."""
         uid = uuid.uuid4().hex[:8]
         self.url = url
         self.exchange = 'nova_%s' % uid
@@ -88,7 +90,11 @@ class Bus:
         # Nova names its exchange with [DEFAULT] control_exchange; a file
         # is the public way to set it before oslo.messaging registers it.
         path = tmpdir / ('publisher-%s.conf' % uid)
-        path.write_text('[DEFAULT]\ncontrol_exchange = %s\n' % self.exchange)
+        text = '[DEFAULT]\ncontrol_exchange = %s\n' % self.exchange
+        for group, values in (extra or {}).items():
+            text += '[%s]\n' % group + ''.join(
+                '%s = %s\n' % kv for kv in values.items())
+        path.write_text(text)
         self.pub_conf = cfg.ConfigOpts()
         self.pub_conf(['--config-file', str(path)], project='nova-test')
         self._pub_transport = None
@@ -296,3 +302,72 @@ class Proxy:
         self._stop = True
         self.down()
         self.sock.close()
+
+
+# -- a private RabbitMQ node that a test may stop and start ------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of its own (loopback, free ports, data in ``path``)
+    so a test can really restart a broker without touching the shared one.
+    """
+
+    BIN = '/usr/lib/rabbitmq/bin'
+
+    def __init__(self, path):
+        self.path = path
+        self.port = free_port()
+        self.node = 'osvmexpire%s@localhost' % uuid.uuid4().hex[:8]
+        path.mkdir(parents=True, exist_ok=True)
+        (path / 'enabled_plugins').write_text('[].\n')
+        (path / 'rabbitmq.conf').write_text(
+            'listeners.tcp.default = 127.0.0.1:%d\n'
+            'loopback_users.guest = true\n' % self.port)
+        (path / 'env.conf').write_text('')
+        loopback = '-kernel inet_dist_use_interface {127,0,0,1}'
+        self.env = dict(
+            os.environ, HOME=str(path), ERL_EPMD_ADDRESS='127.0.0.1',
+            RABBITMQ_NODENAME=self.node, RABBITMQ_NODE_IP_ADDRESS='127.0.0.1',
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(free_port()),
+            RABBITMQ_CONFIG_FILE=str(path / 'rabbitmq.conf'),
+            RABBITMQ_CONF_ENV_FILE=str(path / 'env.conf'),
+            RABBITMQ_MNESIA_BASE=str(path / 'mnesia'),
+            RABBITMQ_LOG_BASE=str(path / 'log'),
+            RABBITMQ_PID_FILE=str(path / 'rabbit.pid'),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(path / 'enabled_plugins'),
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=loopback,
+            RABBITMQ_CTL_ERL_ARGS=loopback)
+        self.url = 'rabbit://guest:guest@127.0.0.1:%d/' % self.port
+        self.pid = None
+
+    def start(self) -> None:
+        subprocess.run([self.BIN + '/rabbitmq-server', '-detached'],
+                       env=self.env, check=True, timeout=60,
+                       capture_output=True)
+        subprocess.run([self.BIN + '/rabbitmqctl', '-n', self.node, '-q',
+                        'wait', '--timeout', '90',
+                        str(self.path / 'rabbit.pid')],
+                       env=self.env, check=True, timeout=120,
+                       capture_output=True)
+        self.pid = int((self.path / 'rabbit.pid').read_text().strip())
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        os.kill(self.pid, 15)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(self.pid, 9)
+        self.pid = None
