@@ -35,6 +35,7 @@ timeout; a failure prints the log tail of the process that failed.
 
 import argparse
 import concurrent.futures
+import contextlib
 import fcntl
 import json
 import os
@@ -58,6 +59,10 @@ ETC, LOG, RUN, DATA, LIB = (os.path.join(CLOUD, d) for d in
                             ('etc', 'log', 'run', 'data', 'lib'))
 MAIL = os.path.join(CLOUD, 'mail')
 ENV_FILE = os.path.join(CLOUD, 'cloud.env')
+OWNED = os.path.join(CLOUD, 'run', 'shared-resources.json')
+# Ports, vhost and database names are the same for every checkout: one
+# localcloud command at a time on the whole machine.
+MACHINE_LOCK = '/tmp/osvmexpire-localcloud.lock'
 
 # Pinned as measured in the notes (nova.tests and the fake driver change
 # between releases); all four resolve together in one venv.
@@ -894,6 +899,15 @@ def running() -> list[str]:
     return [n for n in SERVICES if our_pid(n) is not None]
 
 
+def check_ports() -> None:
+    busy = [('%s (%d)' % (n, p)) for n, p in PORTS.items()
+            if not port_free(p)]
+    if busy:
+        raise CloudError('ports already in use on 127.0.0.1: %s. Another '
+                         'local cloud (maybe of another checkout) or service '
+                         'runs there; stop it first.' % ', '.join(busy))
+
+
 def cmd_up(args) -> int:
     if running():
         if os.path.exists(ENV_FILE):
@@ -903,13 +917,12 @@ def cmd_up(args) -> int:
             return 0
         raise CloudError('processes of an earlier start still run: %s; '
                          'run "stop" first' % ', '.join(running()))
-    busy = [('%s (%d)' % (n, p)) for n, p in PORTS.items()
-            if not port_free(p)]
-    if busy:
-        raise CloudError('ports already in use on 127.0.0.1: %s. Another '
-                         'cloud or service runs there; stop it first.'
-                         % ', '.join(busy))
+    check_ports()
     ensure_venvs()
+    # Checked again: the venvs take minutes, and the vhost and database
+    # below are shared by every checkout on this machine. Free ports (under
+    # the machine-wide lock) mean no other local cloud runs.
+    check_ports()
     t_start = time.monotonic()
     say('RabbitMQ vhost %s' % VHOST)
     ensure_broker()
@@ -918,6 +931,11 @@ def cmd_up(args) -> int:
         shutil.rmtree(CLOUD)
     for d in (ETC, LOG, RUN, DATA, LIB, MAIL):
         os.makedirs(d)
+    # What "stop" may remove besides our processes: only what we created.
+    with open(OWNED, 'w') as f:
+        json.dump({'vhost': VHOST,
+                   'database': MYSQL_DB if db_url.startswith('mysql')
+                   else None}, f)
     write_configs(db_url)
     spawn('neutron-stub', [cloud_bin('python'),
                            os.path.join(HELPERS, 'neutron_stub.py'),
@@ -1008,15 +1026,25 @@ def cmd_stop(args) -> int:
         if busy:
             raise CloudError('ports still in use after stop: %s'
                              % ', '.join(map(str, busy)))
-    drop_broker_vhost()
-    if not port_free(3306) and os.path.exists(ENV_FILE):
+    try:
+        with open(OWNED) as f:
+            owned = json.load(f)
+    except (OSError, ValueError):
+        owned = {}
+    if not owned and os.path.exists(ENV_FILE):
+        # a cloud started before the marker existed
+        owned = {'vhost': VHOST, 'database': MYSQL_DB}
+    if owned.get('vhost'):
+        drop_broker_vhost()
+    if owned.get('database') and not port_free(3306):
         try:
-            mysql('DROP DATABASE IF EXISTS %s' % MYSQL_DB)
-            say('dropped MariaDB database %s' % MYSQL_DB)
+            mysql('DROP DATABASE IF EXISTS %s' % owned['database'])
+            say('dropped MariaDB database %s' % owned['database'])
         except CloudError as exc:
             say('could not drop database %s: %s' % (MYSQL_DB, exc))
-    if os.path.exists(ENV_FILE):
-        os.unlink(ENV_FILE)
+    for path in (OWNED, ENV_FILE):
+        if os.path.exists(path):
+            os.unlink(path)
     say('stopped; logs stay in %s' % LOG)
     return 0
 
@@ -1091,25 +1119,44 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_service)
     args = parser.parse_args(argv)
     os.makedirs(STATE, exist_ok=True)
-    # One command at a time on this state directory.
-    with open(os.path.join(STATE, 'localcloud.lock'), 'w') as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if args.command in ('status', 'env'):
+    try:
+        if args.command in ('up', 'demo', 'stop'):
+            with machine_lock():
                 return args.func(args)
-            print('localcloud.py: another localcloud command runs; wait '
-                  'for it to finish', file=sys.stderr)
-            return 1
-        try:
-            return args.func(args)
-        except CloudError as exc:
-            print('localcloud.py: error: %s' % exc, file=sys.stderr)
-            if args.command in ('up', 'demo'):
-                print('localcloud.py: what started keeps running for '
-                      'inspection (logs in %s); "python3 tools/localcloud.py'
-                      ' stop" ends it' % LOG, file=sys.stderr)
-            return 1
+        return args.func(args)
+    except CloudError as exc:
+        print('localcloud.py: error: %s' % exc, file=sys.stderr)
+        if args.command in ('up', 'demo') and running():
+            print('localcloud.py: what started keeps running for '
+                  'inspection (logs in %s); "python3 tools/localcloud.py'
+                  ' stop" ends it' % LOG, file=sys.stderr)
+        return 1
+
+
+@contextlib.contextmanager
+def machine_lock(timeout: float = 900):
+    """One up/demo/stop at a time on the machine (shared names and ports).
+
+    Waits for another checkout's command rather than failing at once: CI
+    runs of two checkouts then queue up instead of corrupting each other.
+    """
+    with open(MACHINE_LOCK, 'a') as lock:
+        deadline = time.monotonic() + timeout
+        told = False
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CloudError('another localcloud command held %s '
+                                     'for %d s' % (MACHINE_LOCK, timeout))
+                if not told:
+                    say('waiting for another localcloud command (lock %s)'
+                        % MACHINE_LOCK)
+                    told = True
+                time.sleep(1)
+        yield
 
 
 if __name__ == '__main__':
