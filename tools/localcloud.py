@@ -72,12 +72,17 @@ CLOUD_REQUIREMENTS = ['nova==34.0.0', 'openstack-placement==16.0.0',
                       'aiosmtpd>=1.4.4']
 
 HOST = '127.0.0.1'
-PORTS = {'keystone': 5000, 'placement': 8778, 'nova-api': 8774,
-         'glance': 9292, 'neutron-stub': 9696, 'smtp': 8025,
-         'osvmexpire-api': 9411}
+# LOCALCLOUD_PORT_OFFSET=N runs a second cloud beside the default one (for
+# example a fresh clone's CI): every port + N, its own vhost and database.
+OFFSET = int(os.environ.get('LOCALCLOUD_PORT_OFFSET') or 0)
+PORTS = {name: port + OFFSET for name, port in (
+    ('keystone', 5000), ('placement', 8778), ('nova-api', 8774),
+    ('glance', 9292), ('neutron-stub', 9696), ('smtp', 8025),
+    ('osvmexpire-api', 9411))}
 REGION = 'RegionOne'
-VHOST = 'osvmexpire-cloud'
-MYSQL_DB = 'osvmexpire_cloud'
+SUFFIX = '-%d' % OFFSET if OFFSET else ''
+VHOST = 'osvmexpire-cloud' + SUFFIX
+MYSQL_DB = 'osvmexpire_cloud' + SUFFIX.replace('-', '_')
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/' + VHOST
 KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORTS['keystone'])
 NOVA_URL = 'http://%s:%d/v2.1' % (HOST, PORTS['nova-api'])
@@ -508,7 +513,7 @@ enforce_scope = False
                 os.path.join(ETC, 'nova'))
     write(os.path.join(ETC, 'nova', 'nova.conf'), f"""
 [DEFAULT]
-host = localcloud-compute
+host = localcloud-compute{SUFFIX}
 state_path = {DATA}/nova
 instances_path = {DATA}/nova/instances
 compute_driver = fake.FakeDriverWithoutFakeNodes
@@ -846,6 +851,7 @@ def write_env(ids: dict, image_id: str, db_url: str) -> dict:
         'PLACEMENT_URL': PLACEMENT_URL, 'CLOUD_IMAGE_ID': image_id,
         'CLOUD_FLAVOR': 'm1.tiny', 'CLOUD_SMTP_PORT': str(PORTS['smtp']),
         'CLOUD_RABBIT_URL': RABBIT, 'CLOUD_REGION': REGION,
+        'LOCALCLOUD_PORT_OFFSET': str(OFFSET),
         'CLOUD_SERVICE_USER': 'osvmexpire',
         'CLOUD_SERVICE_PASSWORD': dict(SERVICE_USERS)['osvmexpire'],
         'CLOUD_SERVICE_PROJECT': 'service',
