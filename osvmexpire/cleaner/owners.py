@@ -49,11 +49,14 @@ class Project:
 class Owners:
     """Users and projects from a python-keystoneclient v3 client."""
 
-    def __init__(self, keystone, ttl: float = 300.0, clock=time.monotonic):
+    def __init__(self, keystone, ttl: float = 300.0, clock=time.monotonic,
+                 hold: float = 30.0):
         self.keystone = keystone
         self.ttl = ttl
         self.clock = clock
+        self.hold = hold
         self._cache: dict[tuple[str, str], tuple[float, object]] = {}
+        self._down: tuple[float, str] | None = None
         self._lock = threading.Lock()
 
     def _cached(self, key, fetch):
@@ -62,9 +65,19 @@ class Owners:
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < self.ttl:
                 return hit[1]
-        value = fetch()
+            if self._down is not None and now < self._down[0]:
+                # Keystone failed moments ago: fail fast instead of one
+                # timeout per owner.
+                raise IdentityUnavailable(self._down[1])
+        try:
+            value = fetch()
+        except IdentityUnavailable as exc:
+            with self._lock:
+                self._down = (now + self.hold, str(exc))
+            raise
         with self._lock:
             self._cache[key] = (now, value)
+            self._down = None
         return value
 
     def user(self, user_id: str) -> User:

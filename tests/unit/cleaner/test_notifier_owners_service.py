@@ -94,8 +94,12 @@ def test_owners_cache_and_errors():
     clock[0] = 61
     with pytest.raises(owners.IdentityUnavailable):
         o.user('u1')                             # expired, Keystone down
+    calls = len(ks.calls)
     assert o.project_name('p1') == 'p1'          # mails fall back to the id
+    assert len(ks.calls) == calls                # failed fast: no 2nd call
     ks.down = False
+    assert o.project_name('p1') == 'p1'          # still held for 30 s
+    clock[0] = 92
     assert o.project_name('p1') == 'name-p1'
 
 
