@@ -58,7 +58,8 @@ def test_warning_digest_as_received(env):
         assert 'openstack vmexpire extend %s' % row.id in text
     assert 'proj-p1' in text and 'proj-p2' in text
     assert 'Expires:       2030-06-06 12:00 UTC (in 5 days)' in text
-    assert 'Cap:           2031-04-07 12:00 UTC (latest possible expiry)' in text
+    assert ('Cap:           2031-04-07 12:00 UTC (latest possible expiry)'
+            in text)
     assert max(len(line) for line in text.splitlines()) <= 78
     assert 'https://horizon.example.org/project/vmexpires/' in text
     assert msg.get_body(('html',)) is not None
