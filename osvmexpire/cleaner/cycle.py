@@ -632,6 +632,13 @@ class Cycle:
                     ' %s; not deleted, retried next cycle', step,
                     row.instance_id, row.id, row.project_id,
                     'skipped' if kind == 'skipped' else 'failed', error)
+        if self.dry_run:
+            # Audit only: a dry run changes no record, not even counters.
+            db_api.add_event(ctx or self.ctx, 'skipped', row.instance_id,
+                             row.project_id, row.id,
+                             detail={'dry_run': True, 'step': step,
+                                     'error': error[:1024]})
+            return None
         db_api.record_failure(ctx or self.ctx, row, self.owner_id, kind,
                               error, detail={'step': step})
         problem = None

@@ -432,6 +432,16 @@ def test_dry_run_changes_nothing(env):
     assert skipped[0].detail == {'dry_run': True, 'would': 'delete'}
 
 
+def test_dry_run_with_keystone_down_changes_nothing(env):
+    db_api.create_exclude(env.ctx, 'domain', 'dom-x')
+    row = overdue(env)
+    env.keystone.down = True
+    before = row_state(env.ctx, row.id)
+    env.run(**{'cleaner.dry_run': True})
+    assert row_state(env.ctx, row.id) == before
+    assert events(env.ctx, 'vm', 'skipped')[0].detail['dry_run'] is True
+
+
 def test_max_deletions_per_cycle(env):
     for i in range(5):
         overdue(env, 'vm%d' % i)
