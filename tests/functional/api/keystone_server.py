@@ -112,7 +112,8 @@ class Keystone:
         self.proc = subprocess.Popen(
             [os.path.join(self.venv, 'bin', 'gunicorn'),
              '--bind', '127.0.0.1:%d' % self.port, '--workers', '1',
-             '--threads', '4', '--timeout', '60', '--no-control-socket',
+             '--threads', '4', '--timeout', '60', '--graceful-timeout', '3',
+             '--no-control-socket',
              '--chdir', self.dir, 'ks_wsgi:application'],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)

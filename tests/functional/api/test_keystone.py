@@ -229,6 +229,7 @@ def test_gunicorn_serves_the_api(cloud):
     log = open(os.path.join(cloud['ks'].dir, 'api-gunicorn.log'), 'wb')
     proc = subprocess.Popen(
         [gunicorn, '--bind', '127.0.0.1:%d' % port, '--workers', '2',
+         '--graceful-timeout', '3',
          '--no-control-socket', 'osvmexpire.api.wsgi:application'],
         env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)

@@ -155,7 +155,7 @@ def test_gunicorn_serves_the_wsgi_module(served_db):
     env = dict(os.environ, OSVMEXPIRE_CONFIG=conf)
     server = Server([os.path.join(BIN, 'gunicorn'), '--bind',
                      '127.0.0.1:%d' % port, '--workers', '2', '--threads',
-                     '2', '--no-control-socket',
+                     '2', '--graceful-timeout', '3', '--no-control-socket',
                      'osvmexpire.api.wsgi:application'], env, port)
     try:
         _exercise(server.url, rows)
