@@ -480,3 +480,21 @@ def test_public_endpoint_in_links(sqlite_db, tmp_path):
         'https://api.example.org:9411/v1/p1/vmexpires/' + rows['a'].id)
     assert body['links'][0]['href'].startswith(
         'https://api.example.org:9411/v1/p1/vmexpires/?')
+
+
+def test_backend_failures_are_503_json(sqlite_db):
+    from oslo_db import exception as db_exc
+
+    from osvmexpire.cleaner import reconcile
+    api = base.make_app(sqlite_db)
+    with mock.patch('osvmexpire.db.api.list_vmexpires',
+                    side_effect=db_exc.DBConnectionError('db down')):
+        err = base.assert_error(api.get(V, headers=MEMBER,
+                                        expect_errors=True), 503)
+    assert 'database' in err['description']
+    with mock.patch('osvmexpire.cleaner.reconcile.track_server',
+                    side_effect=reconcile.NovaError('nova is down')):
+        err = base.assert_error(api.post(V + str(uuid.uuid4()),
+                                         headers=ADMIN,
+                                         expect_errors=True), 503)
+    assert err['description'] == 'nova is down'
