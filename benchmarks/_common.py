@@ -160,7 +160,8 @@ DUE_KINDS = ('first_warning', 'last_warning', 'delete')
 
 
 def vm_row(now: datetime.datetime, settings: expiration.Settings,
-           kind: str | None, project_id: str, index: int) -> dict:
+           kind: str | None, project_id: str, index: int,
+           user_id: str | None = None) -> dict:
     """One ``vmexpire`` row; ``kind`` None = not due for weeks, else the
     action (of DUE_KINDS) due at ``now``."""
     if kind is None:
@@ -189,7 +190,8 @@ def vm_row(now: datetime.datetime, settings: expiration.Settings,
     return {
         'id': str(uuid.uuid4()), 'instance_id': str(uuid.uuid4()),
         'instance_name': 'bench-vm-%d' % index, 'project_id': project_id,
-        'user_id': 'user-%05d' % (index % 50000), 'domain_id': 'default',
+        'user_id': user_id or 'user-%05d' % (index % 50000),
+        'domain_id': 'default',
         'created_at': rec.created_at, 'updated_at': None,
         'expire_at': rec.expire_at, 'notified_at': rec.notified_at,
         'notified_last_at': rec.notified_last_at, 'extensions': 0,
@@ -203,6 +205,7 @@ def bulk_load(engine: sa.Engine, count: int, now: datetime.datetime,
               due_kinds: tuple[str, ...] = DUE_KINDS,
               project_of: Callable[[int], str] = (
                   lambda i: 'project-%04d' % (i % 1000)),
+              user_of: Callable[[int], str] | None = None,
               start: int = 0, chunk: int = 5000) -> list[dict]:
     """Insert ``count`` rows, the first ``due`` of them due at ``now``
     (cycling through ``due_kinds``); the due rows are returned.
@@ -216,7 +219,8 @@ def bulk_load(engine: sa.Engine, count: int, now: datetime.datetime,
         for i in range(base, min(base + chunk, count)):
             kind = due_kinds[i % len(due_kinds)] if i < due else None
             row = vm_row(now, settings, kind, project_of(start + i),
-                         start + i)
+                         start + i,
+                         user_of(start + i) if user_of else None)
             rows.append(row)
             if kind is not None:
                 due_rows.append(row)
