@@ -3,8 +3,9 @@
 # (etc/uwsgi/osvmexpire-api.ini) with the emperor command of the install
 # guide, paths made temporary, reading the local cloud's osvmexpire.conf:
 # real keystonemiddleware auth_token against the cloud's Keystone. Lists the
-# records of CLOUD_PROJECT1 with a real token of CLOUD_USER1 (member), then
-# stops the emperor with SIGTERM (tools/deploy/emperor_check.py).
+# records of CLOUD_PROJECT1 with a real token of CLOUD_USER1 (member), is
+# refused (403) the list of CLOUD_PROJECT2 with the same token, then stops
+# the emperor with SIGTERM (tools/deploy/emperor_check.py).
 set -euo pipefail
 # shellcheck disable=SC1090
 source "$CLOUD_ENV_FILE"
@@ -46,5 +47,5 @@ PY
 "$VENV/bin/python" tools/deploy/emperor_check.py \
     --uwsgi "$VENV/bin/uwsgi" --vassal etc/uwsgi/osvmexpire-api.ini \
     --config "$OSVMEXPIRE_CONFIG" --workdir "$TMP/emperor" \
-    --project "$CLOUD_PROJECT1_ID" \
+    --project "$CLOUD_PROJECT1_ID" --other-project "$CLOUD_PROJECT2_ID" \
     --header "X-Auth-Token: $(cat "$TMP/token")"

@@ -180,6 +180,9 @@ def main() -> int:
                         help='NAME: VALUE sent with the list request')
     parser.add_argument('--expect-records', type=int,
                         help='number of records the list must show')
+    parser.add_argument('--other-project',
+                        help='a project the credentials do not belong to: '
+                             'its list must be refused with 403')
     parser.add_argument('--reload-endpoint',
                         help='append [api] public_endpoint = this URL to '
                              'the config, touch the vassal, expect it in '
@@ -245,6 +248,15 @@ def main() -> int:
                        for r in records)):
             raise SystemExit('expected %d record(s) of project %s, got %s'
                              % (args.expect_records, args.project, records))
+        if args.other_project:
+            status, body = http(
+                base + '/v1/%s/vmexpires/' % args.other_project, headers)
+            if status != 403:
+                raise SystemExit('GET /v1/%s/vmexpires/ of another project '
+                                 'answered %s %s, expected 403'
+                                 % (args.other_project, status, body))
+            print('GET /v1/%s/vmexpires/ (another project) -> 403'
+                  % args.other_project)
         info = stats(stats_port)
         if info.get('pid') != emperor.pid:
             raise SystemExit('stats on 127.0.0.1:%d are not the emperor '
