@@ -43,6 +43,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -432,7 +433,25 @@ def service_database() -> str:
         return 'mysql+pymysql://root@127.0.0.1:3306/%s' % MYSQL_DB
     say('MariaDB is not running on 127.0.0.1:3306: os-vm-expire uses '
         'SQLite (start MariaDB with tools/services.sh start to test on it)')
-    return 'sqlite:///%s/osvmexpire.sqlite' % DATA
+    return 'sqlite:///%s/osvmexpire.sqlite%s' % (DATA, SQLITE_OPTS)
+
+
+# Several processes write each SQLite file (Nova: API, conductor, compute
+# through it). On a busy machine the default 5 s busy timeout gave
+# "database is locked" and a server in ERROR; wait longer, and use WAL so
+# readers never block the writer.
+SQLITE_OPTS = '?timeout=60'
+
+
+def wal(*names: str) -> None:
+    """Switch SQLite files to WAL (persistent; before any server opens)."""
+    for name in names:
+        con = sqlite3.connect(os.path.join(DATA, name + '.sqlite'),
+                              timeout=60)
+        try:
+            con.execute('PRAGMA journal_mode=WAL')
+        finally:
+            con.close()
 
 
 def write(path: str, text: str) -> None:
@@ -462,7 +481,7 @@ memcached_servers =
 [DEFAULT]
 use_stderr = true
 [database]
-connection = sqlite:///{DATA}/keystone.sqlite
+connection = sqlite:///{DATA}/keystone.sqlite{SQLITE_OPTS}
 [token]
 provider = fernet
 expiration = 7200
@@ -480,7 +499,7 @@ password_hash_rounds = 4
 """)
     write(os.path.join(ETC, 'placement', 'placement.conf'), f"""
 [placement_database]
-connection = sqlite:///{DATA}/placement.sqlite
+connection = sqlite:///{DATA}/placement.sqlite{SQLITE_OPTS}
 [api]
 auth_strategy = noauth2
 """)
@@ -493,7 +512,7 @@ auth_strategy = noauth2
 [DEFAULT]
 enabled_backends = fs:file
 [database]
-connection = sqlite:///{DATA}/glance.sqlite
+connection = sqlite:///{DATA}/glance.sqlite{SQLITE_OPTS}
 [paste_deploy]
 flavor =
 config_file = {ETC}/glance/glance-api-paste.ini
@@ -520,9 +539,9 @@ compute_driver = fake.FakeDriverWithoutFakeNodes
 transport_url = {RABBIT}
 my_ip = 127.0.0.1
 [api_database]
-connection = sqlite:///{DATA}/nova_api.sqlite
+connection = sqlite:///{DATA}/nova_api.sqlite{SQLITE_OPTS}
 [database]
-connection = sqlite:///{DATA}/nova.sqlite
+connection = sqlite:///{DATA}/nova.sqlite{SQLITE_OPTS}
 [notifications]
 notification_format = both
 notify_on_state_change = vm_and_task_state
@@ -636,6 +655,7 @@ def setup_keystone() -> None:
               '--bootstrap-internal-url', KEYSTONE_URL,
               '--bootstrap-public-url', KEYSTONE_URL,
               '--bootstrap-region-id', REGION], log='setup.log')
+    wal('keystone')
     gunicorn(cloud_bin, 'keystone', 'ks_wsgi:application',
              {'OS_KEYSTONE_CONFIG_DIR': os.path.join(ETC, 'keystone')})
 
@@ -644,6 +664,7 @@ def setup_placement() -> None:
     conf = os.path.join(ETC, 'placement', 'placement.conf')
     run([cloud_bin('placement-manage'), '--config-file', conf, 'db',
          'sync'], log='setup.log')
+    wal('placement')
     spawn('placement', [cloud_bin('gunicorn'), '--no-control-socket', '-b',
                         '%s:%d' % (HOST, PORTS['placement']), '-w', '1',
                         '--threads', '4', '--timeout', '120',
@@ -657,6 +678,7 @@ def setup_glance() -> None:
         os.makedirs(os.path.join(DATA, 'glance', d), exist_ok=True)
     run([cloud_bin('glance-manage'), '--config-file', conf, 'db', 'sync'],
         log='setup.log')
+    wal('glance')
     spawn('glance', [cloud_bin('gunicorn'), '--no-control-socket', '-b',
                      '%s:%d' % (HOST, PORTS['glance']), '-w', '1',
                      '--threads', '4', '--timeout', '120',
@@ -678,9 +700,10 @@ def setup_nova_db() -> None:
         os.makedirs(os.path.join(DATA, 'nova', d), exist_ok=True)
     nova_manage('api_db', 'sync')
     nova_manage('cell_v2', 'map_cell0', '--database_connection',
-                'sqlite:///%s/nova_cell0.sqlite' % DATA)
+                'sqlite:///%s/nova_cell0.sqlite%s' % (DATA, SQLITE_OPTS))
     nova_manage('cell_v2', 'create_cell', '--name', 'cell1')
     nova_manage('db', 'sync')
+    wal('nova_api', 'nova', 'nova_cell0')
 
 
 def start_nova() -> None:
