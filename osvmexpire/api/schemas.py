@@ -119,7 +119,10 @@ def _datetime(value: str, name: str) -> datetime.datetime:
         raise bad_request('%s must be an ISO 8601 date and time such as '
                           '2030-01-31T12:00:00Z, not %r' % (name, value))
     if when.tzinfo is not None:
-        when = when.astimezone(datetime.UTC).replace(tzinfo=None)
+        try:
+            when = when.astimezone(datetime.UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise bad_request('%s is out of range: %r' % (name, value))
     return when
 
 

@@ -49,6 +49,7 @@ def test_list_query_defaults_and_values():
     ({'limit': 'x'}, 'integer'),
     ({'marker': 'x'}, 'UUID'),
     ({'expire_before': 'soon'}, 'ISO 8601'),
+    ({'expire_before': '0001-01-01T00:00:00+01:00'}, 'out of range'),
     ({'all_tenants': 'perhaps'}, 'boolean'),
     ({'user_id': 'a b'}, 'not valid'),
     ({'user_id': 'a' * 65}, 'not valid'),
