@@ -57,15 +57,18 @@ PY
     --header 'X-Roles: member' --expect-records 1 \
     --reload-endpoint http://api.reloaded.example.org:9411
 
-echo "-- systemd-analyze verify"
-if ! command -v systemd-analyze >/dev/null; then
-    echo "systemd-analyze missing: apt-get install systemd"
+apt_install() {   # apt_install COMMAND PACKAGE: the Debian package if missing
+    command -v "$1" >/dev/null && return 0
+    echo "$1 missing: apt-get install $2"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q systemd >/dev/null 2>&1 || {
+    apt-get install -y -q "$2" >/dev/null 2>&1 || {
         apt-get update -q >/dev/null
-        apt-get install -y -q systemd >/dev/null
+        apt-get install -y -q "$2" >/dev/null
     }
-fi
+}
+
+echo "-- systemd-analyze verify"
+apt_install systemd-analyze systemd
 mkdir -p "$TMP/units"
 for unit in etc/systemd/*.service; do
     sed -E "s#^(ExecStart=)(uwsgi|osvmexpire-[a-z-]+) #\1$VENV/bin/\2 #" \
@@ -91,6 +94,7 @@ grep -q '^osvmexpire:x:[0-9]*:[0-9]*:os-vm-expire services:/var/lib/os-vm-expire
 echo "sysusers: $(cat "$TMP/root/etc/passwd")"
 
 echo "-- logrotate"
+apt_install logrotate logrotate
 mkdir -p "$TMP/log" && chmod 755 "$TMP/log"
 sed -e "s#/var/log/os-vm-expire/#$TMP/log/#" \
     -e "s#^\( *su \).*#\1root root#" etc/logrotate.d/os-vm-expire > "$TMP/logrotate.conf"
