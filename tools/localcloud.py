@@ -593,7 +593,6 @@ interval = 2
 notify_before_days = 0
 notify_before_days_last = 0
 sync_interval = 30
-claim_timeout = 60
 [smtp]
 email_smtp_host = {HOST}
 email_smtp_port = {PORTS['smtp']}
