@@ -627,3 +627,26 @@ def postpone(ctx, row: models.VmExpire, owner: str,
     """
     return _conditional(ctx, row.id, owner, row.version,
                         next_action_at=expiration.utc(until))
+
+
+@_main.reader
+def db_utcnow(ctx) -> datetime.datetime:
+    """Naive UTC now from the database server's clock, to the second.
+
+    The cleaners take their time from here: every cleaner, on any host,
+    then shares one clock, so host clock skew or a host clock jump cannot
+    make one cleaner's live claim look lapsed to another.
+    """
+    dialect = ctx.session.bind.dialect.name
+    if dialect == 'mysql':
+        value = ctx.session.execute(sa.text('SELECT UTC_TIMESTAMP()'))
+    elif dialect == 'postgresql':
+        value = ctx.session.execute(sa.text(
+            "SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS timestamp)"))
+    else:
+        value = ctx.session.execute(sa.text(
+            "SELECT strftime('%Y-%m-%d %H:%M:%S', 'now')"))
+    value = value.scalar()
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value.replace(microsecond=0, tzinfo=None)

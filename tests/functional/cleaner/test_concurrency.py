@@ -268,3 +268,69 @@ def test_killed_cleaner_claims_lapse(server_env, tmp_path):
     assert env.cloud.deleted == ['vm']
     assert len(env.cloud.calls('DELETE')) == 1
     assert [e.event for e in events(env.ctx, 'vm')][-1] == 'deleted'
+
+
+# -- clocks ----------------------------------------------------------------
+
+
+def test_cleaners_share_the_database_clock(server_env, monkeypatch):
+    """A host clock that jumps (here: two days back) changes nothing: the
+    cleaners decide and claim by the database server's clock, so a live
+    claim never looks lapsed to another cleaner."""
+    env = server_env
+    real_now = db_api.db_utcnow(env.ctx)
+    monkeypatch.setattr(db_api, 'utcnow',
+                        lambda: real_now - 2 * DAY)       # the host clock
+    row = fakes.make_vm(env.ctx, env.settings, 'vm',
+                        expire_at=real_now - DAY,
+                        notified_at=real_now - 11 * DAY,
+                        notified_last_at=real_now - 3 * DAY)
+    env.cloud.add_server('vm', 'p1')
+    gate = threading.Event()
+    env.cloud.fault(r'/compute/', ('gate', gate), method='GET', times=1)
+    first = cycle_mod.Cycle(env.conf(), owner_id='first')
+    assert abs(first.clock() - real_now) < datetime.timedelta(seconds=5)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=first.run()))
+    t.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not env.cloud.calls('GET') and time.monotonic() < deadline:
+            time.sleep(0.05)
+        held = row_state(env.ctx, row.id)
+        assert held['claimed_by'] == 'first'
+        assert held['claimed_until'] >= real_now + datetime.timedelta(
+            seconds=590)
+        second = cycle_mod.Cycle(env.conf(), owner_id='second')
+        assert second.run().claimed == 0
+    finally:
+        gate.set()
+        t.join(30)
+    assert result['r'].deleted == 1
+    assert len(env.cloud.calls('DELETE')) == 1
+
+
+def test_clock_jumps_between_cycles(server_env):
+    """Cycles whose clock jumps far ahead, then back: warnings go out once
+    each, in order, and nothing is deleted without the full notice."""
+    env = server_env
+    row = env.vm('vm', expire_at=T0 + 10 * DAY)
+    env.clock.advance(days=400)                   # far ahead
+    assert env.run().warned == 1                  # first warning only
+    env.clock.advance(days=-400)                  # back to T0
+    for _ in range(12):                           # the next 12 days
+        env.run()
+        env.clock.advance(days=1)
+    assert env.cloud.calls() == []
+    assert len(events(env.ctx, 'vm', 'warned')) == 1
+    state = db_api.get_vmexpire(env.ctx, row.id)
+    assert state.notified_at == T0 + 400 * DAY
+    env.clock.advance(days=400 + 8 - 12)          # catch up: 8 d after 1st
+    env.run()
+    assert len(events(env.ctx, 'vm', 'warned')) == 2
+    env.clock.advance(days=2, seconds=-1)
+    env.run()
+    assert env.cloud.deleted == []
+    env.clock.advance(seconds=1)
+    env.run()
+    assert env.cloud.deleted == ['vm']
