@@ -47,14 +47,14 @@ class Runner:
 
     def run_cycle(self) -> dict | None:
         """One cleaner cycle; logs instead of raising."""
-        start = self.cycle.clock()
-        if self._last_start is not None and start < self._last_start:
-            # Decisions only ever wait for the clock; a step back delays
-            # work, it cannot make a deletion early. Say it loudly.
-            LOG.warning('cleaner: the clock went back from %s to %s',
-                        self._last_start, start)
-        self._last_start = start
         try:
+            start = self.cycle.clock()
+            if self._last_start is not None and start < self._last_start:
+                # Decisions only ever wait for the clock; a step back
+                # delays work, it cannot make a deletion early. Say it.
+                LOG.warning('cleaner: the clock went back from %s to %s',
+                            self._last_start, start)
+            self._last_start = start
             return self.cycle.run().as_dict()
         except Exception:
             LOG.exception('cleaner cycle failed; retried in %d s',

@@ -177,3 +177,14 @@ def test_runner_sync_failure_is_logged(sqlite_db, caplog):
                             reconcile=reconcile)
     assert runner.run_sync() is None
     assert 'reconciliation with Nova failed' in caplog.text
+
+
+def test_runner_survives_the_database_clock_failing(sqlite_db, caplog):
+    cyc = FakeCycle()
+
+    def broken():
+        raise RuntimeError('database down')
+    cyc.clock = broken
+    runner = service.Runner(sqlite_db.config(), cycle=cyc)
+    assert runner.run_cycle() is None
+    assert 'cleaner cycle failed' in caplog.text
