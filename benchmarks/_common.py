@@ -39,6 +39,8 @@ from osvmexpire.db import models
 
 PORT_RANGE = range(18400, 18500)
 HOST = '127.0.0.1'
+# Exit status when a target was not met (1 is an error, 2 a bad option).
+UNMET = 3
 RABBIT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 DAY = datetime.timedelta(days=1)
 

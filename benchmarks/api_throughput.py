@@ -254,7 +254,7 @@ def main(argv=None) -> int:
         finally:
             for server in servers:
                 server.stop()
-    return 0 if ok else 1
+    return 0 if ok else c.UNMET
 
 
 if __name__ == '__main__':

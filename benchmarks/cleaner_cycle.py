@@ -233,7 +233,7 @@ def main(argv=None) -> int:
         print('  %-10s %9d rows  scan %7.1f ms  select %7.1f ms  %s' % (
             row[0], row[1], row[2] * 1000, row[3] * 1000,
             'cycle %.2f s' % row[5] if len(row) > 5 else ''))
-    return 0 if ok else 1
+    return 0 if ok else c.UNMET
 
 
 if __name__ == '__main__':

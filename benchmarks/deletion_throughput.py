@@ -139,7 +139,7 @@ def main(argv=None) -> int:
                             'complete' if complete else 'INCOMPLETE',
                             'within %.0f s' % args.limit if fast
                             else 'over %.0f s' % args.limit))
-    return 0 if ok else 1
+    return 0 if ok else c.UNMET
 
 
 if __name__ == '__main__':
