@@ -28,6 +28,8 @@ the last and into Pecan; the answer comes back up the same way:
 8. Pecan, with the hooks of :mod:`osvmexpire.api.hooks`.
 """
 
+import logging
+
 import pecan
 import webob.multidict
 from keystonemiddleware import auth_token
@@ -42,6 +44,7 @@ from osvmexpire.api import hooks
 from osvmexpire.api import middleware
 from osvmexpire.api.controllers import root
 
+LOG = logging.getLogger(__name__)
 PUBLIC_PATHS = ('', '/')
 
 
@@ -83,6 +86,8 @@ def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
 def _auth(conf: cfg.ConfigOpts):
     def layer(app):
         if conf.api.auth_strategy == 'noauth':
+            LOG.warning('[api] auth_strategy = noauth: identity headers '
+                        'are trusted without a token; for tests only')
             checked = middleware.NoAuth(app)
         else:
             checked = auth_token.AuthProtocol(
