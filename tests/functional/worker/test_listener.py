@@ -198,7 +198,7 @@ def test_rabbitmq_connection_drop(vhost, bus, tmp_path):
     busy: it reconnects, and every notification is applied exactly once."""
     with fixtures.Database('postgresql') as db:
         conf = db.config(**bus.overrides())
-        ep = CountingEndpoint(conf, delay=0.01)
+        ep = CountingEndpoint(conf, delay=0.03)
         bus.start_listener(conf, endpoint=ep, threads=2)
         first = [new_id() for _ in range(300)]
         for iid in first:
