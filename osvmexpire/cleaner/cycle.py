@@ -191,7 +191,11 @@ class Cycle:
                         budget.limit, budget.refused)
         self._confirmations(report)
         self._tell_operator(report)
-        LOG.info('cleaner cycle done: %s', report.as_dict())
+        counts = report.as_dict()
+        # A quiet cycle is not news: keep the log readable at short
+        # intervals.
+        LOG.log(log.INFO if any(counts.values()) else log.DEBUG,
+                'cleaner cycle done: %s', counts)
         return report
 
     def _batch(self, ids, report: Report, budget: '_Budget') -> None:
