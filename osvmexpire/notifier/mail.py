@@ -97,8 +97,7 @@ class Mailer:
                             % (self.conf.smtp.email_smtp_host,
                                self.conf.smtp.email_smtp_port,
                                _describe(exc)),
-                            server_down=not isinstance(
-                                exc, smtplib.SMTPAuthenticationError))
+                            server_down=True)
         try:
             refused = client.send_message(msg, from_addr=msg['From'],
                                           to_addrs=recipients)
