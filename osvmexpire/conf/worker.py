@@ -22,9 +22,6 @@ OPTS = [
     cfg.IntOpt('executor_thread_pool_size', default=8, min=1,
                help='Threads per listener process handling '
                     'notifications.'),
-    cfg.IntOpt('tombstone_days', default=7, min=1,
-               help='Days a deleted instance id is remembered, so a late '
-                    'create notification does not bring its record back.'),
 ]
 
 
