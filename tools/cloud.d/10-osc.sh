@@ -28,13 +28,19 @@ MANAGE=$ROOT/.venv/bin/osvmexpire-manage
 STATE=$CLOUD_STATE_DIR
 OUT=$(mktemp -d)
 SERVER=""
+NAME=osc-test-$$
 
 fail() { echo "10-osc: FAILED: $*" >&2; exit 1; }
 
 cleanup() {
+    if [ -z "$SERVER" ] && [ -n "$NAME" ]; then
+        # A boot that failed may still have left a server (ERROR, BUILD).
+        SERVER=$(source "$STATE/openrc-alice" && "$OSC" server list \
+                 --name "^$NAME\$" -f value -c ID 2>/dev/null | head -1) || true
+    fi
     if [ -n "$SERVER" ]; then
-        (source "$STATE/openrc-alice" && "$OSC" server delete --wait "$SERVER") \
-            >/dev/null 2>&1 || true
+        (source "$STATE/openrc-alice" && timeout 300 "$OSC" server delete \
+            --wait "$SERVER") >/dev/null 2>&1 || true
     fi
     rm -rf "$OUT"
 }
@@ -46,13 +52,15 @@ trap cleanup EXIT
 run() {
     local who=$1 want=$2 rc=0
     shift 2
-    local shown=("$@")
-    shown[0]=$(basename "$1")
+    local shown="$*"
+    shown=${shown//$OSC/openstack}
+    shown=${shown//$MANAGE/osvmexpire-manage}
+    shown=${shown//$ROOT\//}
     if [ "$who" = root ]; then
-        echo "root@controller\$ ${shown[*]}"
+        echo "root@controller\$ $shown"
         "$@" >"$OUT/last" 2>"$OUT/err" || rc=$?
     else
-        echo "$who@workstation\$ ${shown[*]}"
+        echo "$who@workstation\$ $shown"
         (source "$STATE/openrc-$who" && "$@") >"$OUT/last" 2>"$OUT/err" \
             || rc=$?
     fi
@@ -65,12 +73,13 @@ has() { grep -q -- "$1" "$OUT/last"; }
 err_has() { grep -q -- "$1" "$OUT/err"; }
 
 echo "== the catalog has os-vm-expire"
-run admin 0 "$OSC" catalog show vmexpire -f value -c endpoints
-has "$OSVMEXPIRE_API_URL/v1/" || fail "no vmexpire endpoint"
+run admin 0 "$OSC" endpoint list --service vmexpire -c "Service Type" \
+    -c Interface -c URL
+has "$OSVMEXPIRE_API_URL/v1/%(project_id)s" || fail "no vmexpire endpoint"
 
 echo "== alice boots a server; the worker starts tracking it"
-run alice 0 "$OSC" server create --image "$CLOUD_IMAGE_ID" \
-    --flavor "$CLOUD_FLAVOR" --no-network --wait -f value -c id osc-test-vm
+run alice 0 timeout 300 "$OSC" server create --image "$CLOUD_IMAGE_ID" \
+    --flavor "$CLOUD_FLAVOR" --no-network --wait -f value -c id "$NAME"
 SERVER=$(tr -d '[:space:]' < "$OUT/last")
 [ -n "$SERVER" ] || fail "no server id"
 for _ in $(seq 60); do
@@ -140,6 +149,9 @@ run root 0 "$MANAGE" vm list
 has "$SERVER" || fail "manage: server not listed"
 run root 0 "$MANAGE" vm list --project "$CLOUD_PROJECT1_ID" -f csv
 run root 0 "$MANAGE" vm show "$SERVER"
+# "vmexpire add" gave it a fresh 60 days: bring the expiry near again.
+run root 0 "$ROOT/.venv/bin/python" tools/localcloud/expire_soon.py \
+    "$SERVER" 864000
 run root 1 "$MANAGE" vm extend "$SERVER" --days 3
 run root 0 "$MANAGE" vm extend "$SERVER" --days 25 -f json -c expire_at \
     -c extensions
@@ -165,7 +177,7 @@ run root 2 "$MANAGE" exclude add --type group --id x
 run root 1 "$MANAGE" --config-file /nonexistent.conf vm list
 
 echo "== alice deletes the server; the worker closes the record"
-run alice 0 "$OSC" server delete --wait "$SERVER"
+run alice 0 timeout 300 "$OSC" server delete --wait "$SERVER"
 for _ in $(seq 60); do
     if ! (source "$STATE/openrc-alice" && "$OSC" vmexpire show "$SERVER") \
             >/dev/null 2>&1; then
@@ -175,6 +187,7 @@ for _ in $(seq 60); do
 done
 SERVER_DONE=$SERVER
 SERVER=""
+NAME=""
 run alice 1 "$OSC" vmexpire show "$SERVER_DONE"
 run root 0 "$MANAGE" vm events "$SERVER_DONE"
 echo "10-osc: OK"
