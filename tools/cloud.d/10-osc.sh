@@ -118,6 +118,11 @@ err_has '(HTTP 403)' || fail "a member listed exclusions"
 run alice 1 "$OSC" vmexpire list --all-projects
 err_has '(HTTP 403)' || fail "a member listed every project"
 
+# The same with an explicit endpoint: %(project_id)s comes from the token.
+run alice 0 "$OSC" --os-vmexpire-endpoint-override \
+    "$OSVMEXPIRE_API_URL/v1/%(project_id)s" vmexpire list -f value -c ID
+has "$RECORD" || fail "endpoint override: record not listed"
+
 echo "== another project sees nothing of it"
 run bob 1 "$OSC" vmexpire show "$RECORD"
 err_has '(HTTP 404)' || fail "bob saw alice's record"
