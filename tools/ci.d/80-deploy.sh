@@ -4,6 +4,11 @@
 #   etc/uwsgi/osvmexpire-api.ini with the emperor command of the install
 #   guide, paths made temporary ([api] auth_strategy = noauth here; the
 #   same check with a real Keystone token runs in tools/cloud.d/30-*);
+# - the ExecStart of each unit run (ready: its log line, or READY=1 on
+#   NOTIFY_SOCKET for Type=notify) and stopped with the unit's KillSignal
+#   sent to its whole process group, exit code 0 within TimeoutStopSec and
+#   nothing left (no systemd manager runs in this container:
+#   tools/deploy/unit_check.py plays its part);
 # - systemd-analyze verify of etc/systemd/*.service (ExecStart pointed at
 #   .venv/bin, where the programs are on this machine);
 # - systemd-sysusers of etc/sysusers.d/os-vm-expire.conf into a scratch root;
@@ -66,6 +71,43 @@ apt_install() {   # apt_install COMMAND PACKAGE: the Debian package if missing
         apt-get install -y -q "$2" >/dev/null
     }
 }
+
+echo "-- the units' ExecStart, started and stopped as systemd does"
+VHOST=osvmexpire_deploy_$$
+rabbitmqctl -q add_vhost "$VHOST"
+trap 'rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
+rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*'
+cat > "$TMP/units.conf" <<CONF
+[DEFAULT]
+# a cycle with nothing to do logs "cleaner cycle done" at DEBUG only
+debug = true
+transport_url = rabbit://guest:guest@127.0.0.1:5672/$VHOST
+[database]
+connection = sqlite:///$TMP/osvmexpire.sqlite
+[cleaner]
+sync_interval = 0
+CONF
+CONF=/etc/os-vm-expire/osvmexpire.conf
+"$VENV/bin/python" tools/deploy/unit_check.py etc/systemd/osvmexpire-worker.service \
+    --bin-dir "$VENV/bin" --replace "$CONF=$TMP/units.conf" --ready 'listening on exchange'
+"$VENV/bin/python" tools/deploy/unit_check.py etc/systemd/osvmexpire-cleaner.service \
+    --bin-dir "$VENV/bin" --replace "$CONF=$TMP/units.conf" --ready 'cleaner cycle done'
+# the API unit: the emperor of the install guide (Type=notify), its vassal
+# directory, log and stats address made temporary
+mkdir -p "$TMP/api-unit/vassals"
+port=$("$VENV/bin/python" -c 'import sys; sys.path.insert(0, "tools/deploy"); import emperor_check as e; a = e.free_port(); print(a, e.free_port((a,)))')
+sed -e "s#^http-socket = .*#http-socket = 127.0.0.1:${port% *}#" \
+    -e "s#^env = .*#env = OSVMEXPIRE_CONFIG=$TMP/units.conf#" \
+    etc/uwsgi/osvmexpire-api.ini > "$TMP/api-unit/vassals/osvmexpire-api.ini"
+"$VENV/bin/python" tools/deploy/unit_check.py etc/systemd/osvmexpire-api.service \
+    --bin-dir "$VENV/bin" --workdir "$TMP/api-unit" \
+    --replace "/etc/os-vm-expire/vassals=$TMP/api-unit/vassals" \
+    --replace "/var/log/os-vm-expire=$TMP/api-unit" \
+    --replace "localhost:9314=127.0.0.1:${port#* }" \
+    --ready-http "http://127.0.0.1:${port% *}/" \
+    --wait-log "$TMP/api-unit/osvmexpire-api.log" 'WSGI app 0 (mountpoint=' \
+        "$(sed -n 's/^processes = //p' etc/uwsgi/osvmexpire-api.ini)"
+grep -q 'The Emperor has been buried' "$TMP/api-unit/osvmexpire-api.log"
 
 echo "-- systemd-analyze verify"
 apt_install systemd-analyze systemd
