@@ -33,7 +33,9 @@ bulk INSERT hits a duplicate (another worker was faster), falls back to
 the real per-message endpoint.
 """
 
+import contextlib
 import datetime
+import threading
 import uuid
 
 import oslo_messaging
@@ -67,6 +69,12 @@ class BatchEndpoint:
     def __init__(self, conf):
         self.single = worker_endpoint.NovaNotificationEndpoint(conf)
         self.settings = self.single.settings
+        # SQLite has one writer: concurrent batches would fail with
+        # "database is locked" and be requeued; let them take turns.
+        self._write_turn = (
+            threading.Lock()
+            if (conf.database.connection or '').startswith('sqlite')
+            else contextlib.nullcontext())
 
     def info(self, messages):
         creates, seen = [], set()
@@ -82,7 +90,8 @@ class BatchEndpoint:
             seen.add(inst.instance_id)
             creates.append((inst, msg['event_type']))
         try:
-            self._create_all(context.get_admin_context(), creates)
+            with self._write_turn:
+                self._create_all(context.get_admin_context(), creates)
         except db_exc.DBDuplicateEntry:
             return self._one_by_one(messages)
         except worker_endpoint.TRANSIENT_ERRORS as exc:
