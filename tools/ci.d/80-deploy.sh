@@ -59,7 +59,7 @@ PY
     --config "$TMP/osvmexpire.conf" --workdir "$TMP/emperor" \
     --project p-deploy-test \
     --header 'X-Project-Id: p-deploy-test' --header 'X-User-Id: u-deploy' \
-    --header 'X-Roles: member' --expect-records 1 \
+    --header 'X-Roles: member' --expect-records 1 --extend \
     --reload-endpoint http://api.reloaded.example.org:9411
 
 apt_install() {   # apt_install COMMAND PACKAGE: the Debian package if missing

@@ -74,8 +74,10 @@ def make_vassal(shipped: str, dest: str, port: int, config: str) -> None:
         f.write(text)
 
 
-def http(url: str, headers: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, headers=headers)
+def http(url: str, headers: dict, method: str = 'GET',
+         body: bytes | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, headers=headers, method=method,
+                                 data=body)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read() or b'null')
@@ -180,6 +182,9 @@ def main() -> int:
                         help='NAME: VALUE sent with the list request')
     parser.add_argument('--expect-records', type=int,
                         help='number of records the list must show')
+    parser.add_argument('--extend', action='store_true',
+                        help='extend the first listed record (PUT, 202), '
+                             'and send a body over 64 KiB (413)')
     parser.add_argument('--other-project',
                         help='a project the credentials do not belong to: '
                              'its list must be refused with 403')
@@ -248,6 +253,23 @@ def main() -> int:
                        for r in records)):
             raise SystemExit('expected %d record(s) of project %s, got %s'
                              % (args.expect_records, args.project, records))
+        if args.extend:
+            url = base + '/v1/%s/vmexpires/%s' % (args.project,
+                                                 records[0]['id'])
+            put_headers = dict(headers, **{'Content-Type':
+                                           'application/json'})
+            status, body = http(url, put_headers, 'PUT', b'{}')
+            if status != 202 or body['vmexpire']['extensions'] != 1:
+                raise SystemExit('PUT %s answered %s %s, expected 202 and '
+                                 'one extension' % (url, status, body))
+            print('PUT .../vmexpires/%s -> 202, expire_at %s'
+                  % (records[0]['id'], body['vmexpire']['expire_at']))
+            big = b'{"days": 1, "pad": "' + b'x' * 70000 + b'"}'
+            status, body = http(url, put_headers, 'PUT', big)
+            if status != 413:
+                raise SystemExit('PUT of a %d-byte body answered %s %s, '
+                                 'expected 413' % (len(big), status, body))
+            print('PUT of a %d-byte body -> 413' % len(big))
         if args.other_project:
             status, body = http(
                 base + '/v1/%s/vmexpires/' % args.other_project, headers)
