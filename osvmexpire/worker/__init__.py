@@ -11,14 +11,6 @@
 # under the License.
 """The Nova notification worker (osvmexpire-worker).
 
-``import oslo_messaging`` makes oslo.service pick its backend, and its
-default is eventlet. The worker runs on native threads (cotyledon and the
-threading executor), so before any module of this package imports
-oslo_messaging we name the threading backend as the default. It is only a
-default: a process that chose a backend already keeps it.
+It runs on native threads: the oslo.service threading backend is selected
+as the default by the ``osvmexpire`` package itself.
 """
-
-from oslo_service import backend as _backend
-
-_backend.register_backend_default_hook(
-    lambda: _backend.BackendType.THREADING)
