@@ -208,7 +208,9 @@ def main() -> int:
     step('the audit trail (osvmexpire-manage vm events)')
     out = subprocess.run([os.path.join(os.path.dirname(sys.executable),
                                        'osvmexpire-manage'), 'vm', 'events',
-                          server.id], capture_output=True, text=True,
+                          server.id, '-c', 'When (UTC)', '-c', 'Event', '-c',
+                          'Actor', '-c', 'Detail', '--max-width', '150'],
+                         capture_output=True, text=True,
                          timeout=60)
     print(out.stdout + out.stderr, flush=True)
     step('demo done: mails are in %s' % ENV['CLOUD_MAIL_DIR'])
