@@ -53,7 +53,12 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELPERS = os.path.join(ROOT, 'tools', 'localcloud')
 STATE = os.path.join(ROOT, '.state')
-CLOUD = os.path.join(STATE, 'cloud')
+# LOCALCLOUD_PORT_OFFSET=N runs a second cloud beside the default one (for
+# example a fresh clone's CI): every port + N, its own vhost, database and
+# state directory (.state/cloud-N).
+OFFSET = int(os.environ.get('LOCALCLOUD_PORT_OFFSET') or 0)
+SUFFIX = '-%d' % OFFSET if OFFSET else ''
+CLOUD = os.path.join(STATE, 'cloud' + SUFFIX)
 CLOUD_VENV = os.path.join(STATE, 'cloud-venv')
 PROJECT_VENV = os.path.join(ROOT, '.venv')
 ETC, LOG, RUN, DATA, LIB = (os.path.join(CLOUD, d) for d in
@@ -73,15 +78,11 @@ CLOUD_REQUIREMENTS = ['nova==34.0.0', 'openstack-placement==16.0.0',
                       'aiosmtpd>=1.4.4']
 
 HOST = '127.0.0.1'
-# LOCALCLOUD_PORT_OFFSET=N runs a second cloud beside the default one (for
-# example a fresh clone's CI): every port + N, its own vhost and database.
-OFFSET = int(os.environ.get('LOCALCLOUD_PORT_OFFSET') or 0)
 PORTS = {name: port + OFFSET for name, port in (
     ('keystone', 5000), ('placement', 8778), ('nova-api', 8774),
     ('glance', 9292), ('neutron-stub', 9696), ('smtp', 8025),
     ('osvmexpire-api', 9411))}
 REGION = 'RegionOne'
-SUFFIX = '-%d' % OFFSET if OFFSET else ''
 VHOST = 'osvmexpire-cloud' + SUFFIX
 MYSQL_DB = 'osvmexpire_cloud' + SUFFIX.replace('-', '_')
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/' + VHOST

@@ -35,8 +35,10 @@ from novaclient import exceptions as nova_exc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+_OFFSET = int(os.environ.get('LOCALCLOUD_PORT_OFFSET') or 0)
 ENV_FILE = os.environ.get('CLOUD_ENV_FILE') or os.path.join(
-    ROOT, '.state', 'cloud', 'cloud.env')
+    ROOT, '.state', 'cloud-%d' % _OFFSET if _OFFSET else 'cloud',
+    'cloud.env')
 
 
 class CloudNotUp(Exception):

@@ -7,7 +7,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-export CLOUD_ENV_FILE=$ROOT/.state/cloud/cloud.env
+# LOCALCLOUD_PORT_OFFSET=N (N > 0) runs this on a second cloud in
+# .state/cloud-N beside a default one that is in use.
+SUFFIX=""
+if [ "${LOCALCLOUD_PORT_OFFSET:-0}" != 0 ]; then SUFFIX="-$LOCALCLOUD_PORT_OFFSET"; fi
+CLOUD_LOG=$ROOT/.state/cloud$SUFFIX/log
+export CLOUD_ENV_FILE=$ROOT/.state/cloud$SUFFIX/cloud.env
 START=$(date +%s)
 
 # Always stop what was started; a stop that leaves a process or a port
@@ -21,7 +26,7 @@ python3 tools/localcloud.py stop > /dev/null || true
 trap stop_cloud EXIT
 
 if ! timeout 900 python3 tools/localcloud.py up; then
-    echo "ERROR: the local cloud did not start (logs: .state/cloud/log)" >&2
+    echo "ERROR: the local cloud did not start (logs: $CLOUD_LOG)" >&2
     exit 1
 fi
 
@@ -30,9 +35,9 @@ echo "== e2e tests (tests/e2e)"
 timeout 900 "$ROOT/.venv/bin/pytest" -q -p no:cacheprovider tests/e2e || rc=1
 
 echo "== demo (python3 tools/localcloud.py demo)"
-timeout 300 python3 tools/localcloud.py demo > .state/cloud/log/demo.out 2>&1 \
-    || { cat .state/cloud/log/demo.out; echo "ERROR: the demo failed" >&2; rc=1; }
-tail -3 .state/cloud/log/demo.out
+timeout 300 python3 tools/localcloud.py demo > "$CLOUD_LOG/demo.out" 2>&1 \
+    || { cat "$CLOUD_LOG/demo.out"; echo "ERROR: the demo failed" >&2; rc=1; }
+tail -3 "$CLOUD_LOG/demo.out"
 
 for hook in tools/cloud.d/*.sh; do
     [ -e "$hook" ] || continue
@@ -42,6 +47,6 @@ for hook in tools/cloud.d/*.sh; do
         rc=1
     fi
 done
-python3 tools/localcloud.py status > .state/cloud/log/status-at-end.txt 2>&1 || true
+python3 tools/localcloud.py status > "$CLOUD_LOG/status-at-end.txt" 2>&1 || true
 echo "== local cloud step: $(( $(date +%s) - START )) s, rc $rc"
 exit $rc
