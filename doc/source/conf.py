@@ -27,6 +27,9 @@ from sphinx.util.docutils import SphinxDirective
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
+# _static holds only generated files (samples, screenshots), none tracked:
+# make sure it exists in a fresh clone.
+os.makedirs(os.path.join(HERE, '_static'), exist_ok=True)
 
 extensions = [
     'oslo_config.sphinxext',
