@@ -34,6 +34,9 @@ from openstack_dashboard.api import base
 LOG = logging.getLogger(__name__)
 
 SERVICE_TYPE = 'vmexpire'
+# NOTE: DELETE answers 204 without a body; a bare "application/json" made
+# the API's DELETE handlers answer 406, so accept anything, JSON first.
+ACCEPT = 'application/json, */*;q=0.1'
 # Safety net against a server that keeps returning a next page.
 MAX_PAGES = 100
 
@@ -143,8 +146,7 @@ def _call(request, method: str, path: str, **kwargs):
     url = endpoint + path
     try:
         resp = sess.request(url, method, raise_exc=False,
-                            headers={'Accept': 'application/json'},
-                            **kwargs)
+                            headers={'Accept': ACCEPT}, **kwargs)
     except ks_exceptions.ConnectionError as exc:
         LOG.warning('os-vm-expire API unreachable at %s: %s', url, exc)
         raise VmExpireUnavailable(

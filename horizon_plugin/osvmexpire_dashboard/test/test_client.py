@@ -65,6 +65,8 @@ class ClientTests(RequestUserMixin, helpers.TestCase):
         self.assertEqual((BASE + '/vmexpires/', 'GET'), (url, method))
         self.assertEqual({}, kwargs['params'])
         self.assertFalse(kwargs['raise_exc'])
+        self.assertEqual('application/json, */*;q=0.1',
+                         kwargs['headers']['Accept'])
         session = client._session(self.request)[0]
         self.assertEqual(self.token.id,
                          session.auth.get_token(session))

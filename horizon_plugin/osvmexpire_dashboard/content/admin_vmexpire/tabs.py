@@ -36,6 +36,16 @@ def project_names(request) -> dict:
     return {p.id: p.name for p in projects}
 
 
+def user_names(request) -> dict:
+    """User id -> name (admins may list users); ids are shown otherwise."""
+    try:
+        users = api.keystone.user_list(request)
+    except Exception as exc:
+        LOG.info('User names unavailable: %s', exc)
+        return {}
+    return {u.id: u.name for u in users}
+
+
 class ExpirationsTab(tabs.TableTab):
     name = _('Expirations')
     slug = 'vmexpires_tab'
@@ -47,9 +57,11 @@ class ExpirationsTab(tabs.TableTab):
         table = self._tables['vmexpires']
         records = project_views.load_records(self, table, all_tenants=True)
         if records:
-            names = project_names(self.request)
+            projects = project_names(self.request)
+            users = user_names(self.request)
             for record in records:
-                record.project_name = names.get(record.project_id)
+                record.project_name = projects.get(record.project_id)
+                record.owner_name = users.get(record.get('user_id'))
         return records
 
 
@@ -72,12 +84,12 @@ class ExclusionsTab(tabs.TableTab):
             exceptions.handle(self.request,
                               _('Unable to retrieve exclusions.'))
             return []
-        names = {}
-        if any(e.exclude_type == 'project' for e in exclusions):
-            names = project_names(self.request)
+        lookups = {'project': project_names, 'user': user_names}
+        names = {kind: lookups[kind](self.request) for kind in lookups
+                 if any(e.exclude_type == kind for e in exclusions)}
         for exclusion in exclusions:
-            if exclusion.exclude_type == 'project':
-                exclusion.target_name = names.get(exclusion.exclude_id)
+            exclusion.target_name = names.get(
+                exclusion.exclude_type, {}).get(exclusion.exclude_id)
         return exclusions
 
 

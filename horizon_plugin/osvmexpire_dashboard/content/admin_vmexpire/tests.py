@@ -23,8 +23,8 @@ TABS = 'vmexpire_admin_tabs'
 
 
 def exclusion(type_, id_):
-    return client.VmExclude({'id': 'ex-%s' % id_, 'exclude_type': type_,
-                             'exclude_id': id_,
+    return client.VmExclude({'id': 'ex-%s-%s' % (type_, id_),
+                             'exclude_type': type_, 'exclude_id': id_,
                              'created': '2026-01-01T00:00:00Z'})
 
 
@@ -34,6 +34,9 @@ class AdminIndexTests(helpers.AdminTestCase):
         patcher = mock.patch.object(api.keystone, 'tenant_list')
         self.tenant_list = patcher.start()
         self.tenant_list.return_value = (self.tenants.list(), False)
+        patcher = mock.patch.object(api.keystone, 'user_list')
+        self.user_list = patcher.start()
+        self.user_list.return_value = self.users.list()
 
     @mock.patch(CLIENT + 'vmexclude_list')
     @mock.patch(CLIENT + 'vmexpire_list')
@@ -50,6 +53,8 @@ class AdminIndexTests(helpers.AdminTestCase):
             'vmexpires_tab')._tables['vmexpires']
         self.assertEqual('theirs', table.data[0].name)
         self.assertContains(res, other.name)
+        # The owner of 'late' is self.user: shown by name.
+        self.assertContains(res, self.user.name)
         self.assertContains(res, reverse('horizon:admin:instances:detail',
                                          args=[records[0].instance_id]))
         for action in ('vmexpires__action_track', 'vmexpires__action_remove',
@@ -60,6 +65,7 @@ class AdminIndexTests(helpers.AdminTestCase):
     @mock.patch(CLIENT + 'vmexpire_list')
     def test_project_ids_when_keystone_fails(self, list_, excludes):
         self.tenant_list.side_effect = Exception('keystone down')
+        self.user_list.side_effect = Exception('keystone down')
         list_.return_value = self.records()
         excludes.return_value = []
         res = self.client.get(INDEX_URL)
@@ -110,11 +116,14 @@ class AdminIndexTests(helpers.AdminTestCase):
     def test_exclusions_tab(self, list_, excludes):
         list_.return_value = []
         project = self.tenants.first()
+        user = self.users.first()
         excludes.return_value = [exclusion('project', project.id),
-                                 exclusion('user', 'u-42')]
+                                 exclusion('user', user.id),
+                                 exclusion('domain', 'd-42')]
         res = self.client.get(INDEX_URL + '?tab=%s__vmexcludes_tab' % TABS)
         self.assertContains(res, '%s (%s)' % (project.name, project.id))
-        self.assertContains(res, 'u-42')
+        self.assertContains(res, '%s (%s)' % (user.name, user.id))
+        self.assertContains(res, 'd-42')
         self.assertContains(res, 'vmexcludes__action_exclude')
 
     @mock.patch(CLIENT + 'vmexclude_delete')
@@ -124,9 +133,9 @@ class AdminIndexTests(helpers.AdminTestCase):
         list_.return_value = []
         excludes.return_value = [exclusion('user', 'u-42')]
         res = self.client.post(INDEX_URL, {
-            'action': 'vmexcludes__delete__ex-u-42'})
+            'action': 'vmexcludes__delete__ex-user-u-42'})
         self.assertEqual(302, res.status_code)
-        delete.assert_called_once_with(mock.ANY, 'ex-u-42')
+        delete.assert_called_once_with(mock.ANY, 'ex-user-u-42')
 
 
 class AdminFormTests(helpers.AdminTestCase):

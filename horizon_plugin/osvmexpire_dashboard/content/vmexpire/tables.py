@@ -104,7 +104,7 @@ def instance_link(datum):
 
 
 def owner(datum):
-    return datum.get('user_id') or '-'
+    return datum.get('owner_name') or datum.get('user_id') or '-'
 
 
 class ExpirationsTable(tables.DataTable):

@@ -43,6 +43,10 @@ class IndexTests(helpers.TestCase):
         self.assertContains(res, 'Warning sent; last warning on')
         self.assertContains(res, 'Cap reached')
         self.assertContains(res, 'more days possible (cap')
+        # The user's own servers show the user's name, others the id.
+        owners = {r.name: r.get('owner_name') for r in rows}
+        self.assertEqual(self.user.name, owners['late'])
+        self.assertIsNone(owners['soon'])
 
     @mock.patch(CLIENT + 'vmexpire_list')
     def test_api_down_is_an_error_not_an_empty_table(self, list_):

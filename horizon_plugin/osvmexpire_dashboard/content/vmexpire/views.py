@@ -53,7 +53,13 @@ class IndexView(tables.DataTableView):
     template_name = 'project/vmexpire/index.html'
 
     def get_data(self):
-        return load_records(self, self.table)
+        records = load_records(self, self.table)
+        # Members may not list users; name at least the user's own servers.
+        user = self.request.user
+        for record in records:
+            if record.get('user_id') == user.id:
+                record.owner_name = user.username
+        return records
 
 
 class ExtendView(forms.ModalFormView):

@@ -1,0 +1,131 @@
+#!/bin/bash
+# Real-browser test of the Horizon plugin against the local cloud.
+#
+# Needs the cloud up (python3 tools/localcloud.py up -> .state/cloud/cloud.env).
+# Installs Debian's chromium + chromium-driver if missing (apt-get), builds
+# the Horizon venv (.state/venvs/horizon), installs the plugin into Horizon
+# the way an operator does (enabled files + settings snippet copied into
+# openstack_dashboard/local/), starts Horizon (runserver, DEBUG) on
+# 127.0.0.1:${HORIZON_PORT:-8080} against the cloud's Keystone, runs
+# horizon_plugin/tools/browser_test.py with headless Chromium, stops Horizon.
+# Screenshots: doc/source/_static/horizon-project-panel.png and
+# doc/source/_static/horizon-extend-modal.png. Logs and a failure
+# screenshot: .state/horizon-browser/run.*/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+VENV=${HORIZON_VENV:-$ROOT/.state/venvs/horizon}
+# One work dir per run: runs may overlap (CI and a developer).
+mkdir -p "$ROOT/.state/horizon-browser"
+WORK=$(mktemp -d "$ROOT/.state/horizon-browser/run.XXXXXX")
+PORT=${HORIZON_PORT:-8080}
+
+if [ ! -f .state/cloud/cloud.env ]; then
+    echo "horizon-browser: FAILED: no local cloud (.state/cloud/cloud.env);" \
+         "run: python3 tools/localcloud.py up" >&2
+    exit 1
+fi
+# shellcheck disable=SC1091
+source .state/cloud/cloud.env
+if ! curl -s -m 5 -o /dev/null "$OS_AUTH_URL"; then
+    echo "horizon-browser: FAILED: Keystone $OS_AUTH_URL does not answer;" \
+         "run: python3 tools/localcloud.py up" >&2
+    exit 1
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "-- apt-get install chromium chromium-driver"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || {
+        apt-get update -q >/dev/null
+        apt-get install -y -q chromium chromium-driver >/dev/null
+    }
+fi
+
+echo "-- horizon venv"
+horizon_plugin/tools/make-venv.sh
+
+echo "-- install the plugin into Horizon (openstack_dashboard/local)"
+HZ=$("$VENV/bin/python" -c \
+    'import os, openstack_dashboard as m; print(os.path.dirname(m.__file__))')
+PKG=$ROOT/horizon_plugin/osvmexpire_dashboard
+mkdir -p "$HZ/local/enabled" "$HZ/local/local_settings.d"
+cp "$PKG"/enabled/_9[01]_*.py "$HZ/local/enabled/"
+cp "$PKG/local_settings.d/_90_osvmexpire_policy.py" \
+    "$HZ/local/local_settings.d/"
+cat > "$HZ/local/local_settings.py" <<PY
+# Written by tools/cloud.d/20-horizon-browser.sh for the local cloud.
+from django.utils.translation import gettext_lazy as _  # noqa: F401
+
+DEBUG = True
+COMPRESS_OFFLINE = False
+ALLOWED_HOSTS = ['127.0.0.1', 'localhost']
+SECRET_KEY = 'local-browser-test-only'
+WEBROOT = '/'
+OPENSTACK_HOST = '127.0.0.1'
+OPENSTACK_KEYSTONE_URL = '$OS_AUTH_URL'
+OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
+OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = 'Default'
+TIME_ZONE = 'UTC'
+LOGIN_REDIRECT_URL = '/project/vmexpire/'
+# LocMem culls sessions at its default MAX_ENTRIES=300 (SessionInterrupted).
+CACHES = {'default': {
+    'BACKEND': 'django.core.cache.backends.locmem.LocMemCache',
+    'LOCATION': 'default', 'OPTIONS': {'MAX_ENTRIES': 100000}}}
+SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
+EMAIL_BACKEND = 'django.core.mail.backends.console.EmailBackend'
+STATIC_ROOT = '$ROOT/.state/horizon-browser/static'
+VMEXPIRE_MAX_EXTEND_DAYS = 30
+PY
+cat > "$WORK/manage.py" <<'PY'
+import os
+import sys
+
+from django.core.management import execute_from_command_line
+
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'openstack_dashboard.settings')
+execute_from_command_line(sys.argv)
+PY
+"$VENV/bin/python" "$WORK/manage.py" check 2>&1 | tail -1
+
+if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
+    PORT=$("$VENV/bin/python" -c \
+        'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "port ${HORIZON_PORT:-8080} busy, using $PORT"
+fi
+
+echo "-- start Horizon on 127.0.0.1:$PORT"
+"$VENV/bin/python" "$WORK/manage.py" runserver --noreload "127.0.0.1:$PORT" \
+    >"$WORK/horizon.log" 2>&1 &
+HZ_PID=$!
+stop_horizon() {
+    kill "$HZ_PID" 2>/dev/null || true
+    wait "$HZ_PID" 2>/dev/null || true
+}
+trap stop_horizon EXIT
+for _ in $(seq 60); do
+    if curl -s -m 5 -o /dev/null -w '%{http_code}' \
+            "http://127.0.0.1:$PORT/auth/login/" | grep -q 200; then
+        break
+    fi
+    if ! kill -0 "$HZ_PID" 2>/dev/null; then
+        tail -30 "$WORK/horizon.log" >&2
+        echo "horizon-browser: FAILED: Horizon exited" >&2
+        exit 1
+    fi
+    sleep 1
+done
+
+echo "-- browser test"
+if ! "$VENV/bin/python" horizon_plugin/tools/browser_test.py \
+        --url "http://127.0.0.1:$PORT" --shots doc/source/_static \
+        --workdir "$WORK"; then
+    echo "horizon-browser: Horizon log tail ($WORK/horizon.log):" >&2
+    grep -v ' "GET /static/' "$WORK/horizon.log" | tail -40 >&2
+    exit 1
+fi
+# Passed: keep nothing (a failed run keeps its logs and screenshot).
+stop_horizon
+trap - EXIT
+rm -rf "$WORK"
+echo "horizon-browser: passed"
