@@ -283,9 +283,20 @@ def remove_vmexpire(ctx, vmexpire_id: str, project_id: str | None = None,
     row = get_vmexpire(ctx, vmexpire_id, project_id)
     if row.deleting_at is not None and kind == 'removed':
         raise exception.Conflict('the server is being deleted')
+    stmt = sa.delete(models.VmExpire).where(models.VmExpire.id == row.id)
+    if kind == 'removed':
+        # Conditional like every step that races the cleaner: the read
+        # above may predate its mark_deleting (MariaDB snapshot, or simply
+        # a commit in between); the row must then stay, or the server
+        # would be deleted although its expiry was removed.
+        stmt = stmt.where(models.VmExpire.deleting_at.is_(None))
+    result = session.execute(
+        stmt.execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise exception.Conflict('the server is being deleted')
+    session.expunge(row)
     _event_for(session, row, kind, actor or ctx.actor,
                dict(detail or {}, expire_at=_iso(row.expire_at)))
-    session.delete(row)
 
 
 @_main.writer
@@ -623,10 +634,13 @@ def postpone(ctx, row: models.VmExpire, owner: str,
     """Move a claimed row's next look to ``until`` (cleaner, excluded row).
 
     Conditional on claim and version like every cleaner step. Only ever
-    delays the row, so it can never make a deletion happen earlier.
+    delays the row, so it can never make a deletion happen earlier. A
+    deletion mark left by a cleaner that died mid-deletion is cleared:
+    the row is not being deleted, so it may be extended or removed again.
     """
     return _conditional(ctx, row.id, owner, row.version,
-                        next_action_at=expiration.utc(until))
+                        next_action_at=expiration.utc(until),
+                        deleting_at=None)
 
 
 @_main.reader
