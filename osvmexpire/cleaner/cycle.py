@@ -252,10 +252,18 @@ class Cycle:
                        'cannot check domain exclusions: %s' % exc, report)
             return False
         step = expiration.due_step(row, now, self.settings)
+        delete = (step is not None
+                  and step.action == expiration.Action.DELETE
+                  and expiration.may_delete(row, now, self.settings))
+        if row.deleting_at is not None and not delete and not self.dry_run:
+            # Left by a cleaner that died mid-deletion, and the rules do
+            # not allow the deletion now: make the record extendable and
+            # removable again.
+            db_api.unmark_deleting(self.ctx, row, self.owner_id)
         if step is None:
             return False
         if step.action == expiration.Action.DELETE:
-            if not expiration.may_delete(row, now, self.settings):
+            if not delete:
                 return False
             deletions.append(row)
         else:

@@ -1,0 +1,68 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Edges found in the safety review of the cleaner (DESIGN.md section 4)."""
+
+import datetime
+
+from osvmexpire.db import api as db_api
+from tests.unit.cleaner.fakes import DAY
+from tests.unit.cleaner.fakes import T0
+from tests.unit.cleaner.fakes import events
+
+SEC = datetime.timedelta(seconds=1)
+
+
+def overdue(env, instance_id='vm', **kw):
+    return env.vm(instance_id, expire_at=T0 - DAY, notified_at=T0 - 11 * DAY,
+                  notified_last_at=T0 - 3 * DAY, **kw)
+
+
+def crashed_mid_delete(env, row):
+    """A cleaner marked the row deleting and died before Nova was called."""
+    assert db_api.claim(env.ctx, row.id, 'dead', T0, 600 * SEC)
+    fresh = db_api.get_claimed(env.ctx, row.id, 'dead', T0)
+    assert db_api.mark_deleting(env.ctx, fresh, 'dead', T0)
+    env.clock.advance(seconds=601)
+
+
+def test_crash_left_deleting_mark_cleared_when_excluded(env):
+    """Excluded after the crash: the server is kept, and the record must
+    not stay "being deleted" (extension and removal refused) forever."""
+    row = overdue(env)
+    crashed_mid_delete(env, row)
+    db_api.create_exclude(env.ctx, 'project', 'p1')
+    report = env.run()
+    assert report.excluded == 1 and env.nova.servers.calls == []
+    state = db_api.get_vmexpire(env.ctx, row.id)
+    assert state.deleting_at is None
+    db_api.extend_vmexpire(env.ctx, row.id, env.clock(), env.settings)
+    db_api.remove_vmexpire(env.ctx, row.id, actor='admin')
+
+
+def test_crash_left_deleting_mark_cleared_when_not_deletable(env):
+    """The rules no longer allow the deletion (the notice periods were
+    lengthened meanwhile): not deleted, and extendable again."""
+    row = overdue(env)
+    crashed_mid_delete(env, row)
+    report = env.run(**{'cleaner.notify_before_days_last': 5})
+    assert report.deleted == 0 and env.nova.servers.calls == []
+    state = db_api.get_vmexpire(env.ctx, row.id)
+    assert state.deleting_at is None
+    db_api.extend_vmexpire(env.ctx, row.id, env.clock(), env.settings)
+
+
+def test_crash_left_deleting_mark_rechecks_rules_then_deletes(env):
+    row = overdue(env)
+    crashed_mid_delete(env, row)
+    assert env.run().deleted == 1
+    assert env.nova.servers.calls == [('get', 'vm'), ('delete', 'vm')]
+    assert len(events(env.ctx, 'vm', 'deleted')) == 1
