@@ -109,3 +109,19 @@ def test_vm_sync(cli, nova):
     rc, out, err = cli('vm', 'sync')
     assert rc == 1 and 'cannot list servers' in err
     assert len(db_api.list_vmexpires(cli.ctx)[0]) == 4
+
+
+def test_no_service_credentials(sqlite_db, tmp_path, capsys, monkeypatch):
+    """Without [service_credentials] Nova cannot be asked: one line, rc 1,
+    and nothing is written."""
+    monkeypatch.setattr(db_api, '_configured', True)
+    cli = Cli(sqlite_db, _write_conf(tmp_path, sqlite_db.url), capsys)
+    server = str(uuid.uuid4())
+    rc, out, err = cli('vm', 'add', server)
+    assert (rc, out) == (1, '')
+    assert err.startswith('osvmexpire-manage: error: cannot read server %s '
+                          'from Nova: ' % server) and err.count('\n') == 1
+    rc, out, err = cli('vm', 'sync')
+    assert rc == 1 and 'cannot list servers from Nova' in err
+    assert db_api.list_vmexpires(cli.ctx)[1] == 0
+    assert db_api.list_events(cli.ctx) == []
