@@ -22,7 +22,7 @@ Steps: alice and bob each boot a server; alice (member of project-a) sees
 only hers, extends one and sees the new date, gets the API's refusal as
 is for another, and cannot reach the admin panel; the admin sees every
 project's servers, adds and deletes an exclusion. Screenshots of the
-project panel and of the Extend modal go to --shots.
+project panel, the Extend modal and the admin panel go to --shots.
 """
 
 import argparse
@@ -262,7 +262,7 @@ def browse(args, names, records, alice_api, admin_api) -> None:
     browser = Browser(args.url, workdir)
     try:
         member(browser, args, names, records, alice_api)
-        admin(browser, names, records, admin_api)
+        admin(browser, args.shots, names, records, admin_api)
     except Exception:
         path = os.path.join(workdir, 'failure.png')
         browser.drv.save_screenshot(path)
@@ -352,7 +352,7 @@ def member(browser, args, names, records, api) -> None:
           'alice reached /admin/vmexpire/')
 
 
-def admin(browser, names, records, api) -> None:
+def admin(browser, shots, names, records, api) -> None:
     bob_id = ENV['CLOUD_USER2_ID']
     stale = [e for e in api.call('GET', '/vmexcludes/').json().get(
         'vmexcludes', []) if e['exclude_id'] == bob_id]
@@ -370,6 +370,7 @@ def admin(browser, names, records, api) -> None:
     bob_row = browser.row('vmexpires', names['bob'])[0].text
     check(ENV['CLOUD_PROJECT2'] in bob_row,
           'no project name in %r' % bob_row)
+    browser.shot(os.path.join(shots, 'horizon-admin-panel.png'))
 
     step('admin excludes user bob')
     browser.get('/admin/vmexpire/?tab=vmexpire_admin_tabs__vmexcludes_tab')
@@ -389,6 +390,7 @@ def admin(browser, names, records, api) -> None:
             By.CSS_SELECTOR, '#vmexcludes tbody tr[data-object-id]')
         if bob_id in r.text], 20, 0.5)[0]
     check('User' in row.text, 'exclusion type not shown: %s' % row.text)
+    browser.shot(os.path.join(shots, 'horizon-admin-exclusions.png'))
     exclusion_id = row.get_attribute('data-object-id')
     wait_for('bob\'s server excluded in the API', lambda: api.find(
         records['bob']['instance_id']).get('excluded') is True, 20)

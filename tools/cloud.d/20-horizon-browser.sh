@@ -8,9 +8,10 @@
 # openstack_dashboard/local/), starts Horizon (runserver, DEBUG) on
 # 127.0.0.1:${HORIZON_PORT:-8080} against the cloud's Keystone, runs
 # horizon_plugin/tools/browser_test.py with headless Chromium, stops Horizon.
-# Screenshots: doc/source/_static/horizon-project-panel.png and
-# doc/source/_static/horizon-extend-modal.png. Logs and a failure
-# screenshot: .state/horizon-browser/run.*/.
+# Screenshots in doc/source/_static/: horizon-project-panel.png,
+# horizon-extend-modal.png, horizon-admin-panel.png and
+# horizon-admin-exclusions.png. Logs and a failure screenshot:
+# .state/horizon-browser/run.*/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
