@@ -1,33 +1,34 @@
 #!/bin/bash
 # Real-browser test of the Horizon plugin against the local cloud.
 #
-# Needs the cloud up (python3 tools/localcloud.py up -> .state/cloud/cloud.env).
+# Needs the cloud up (python3 tools/localcloud.py up -> $CLOUD_ENV_FILE,
+# by default .state/cloud/cloud.env).
 # Installs Debian's chromium + chromium-driver if missing (apt-get), builds
 # the Horizon venv (.state/venvs/horizon), installs the plugin into Horizon
 # the way an operator does (enabled files + settings snippet copied into
-# openstack_dashboard/local/), starts Horizon (runserver, DEBUG) on
-# 127.0.0.1:${HORIZON_PORT:-8080} against the cloud's Keystone, runs
+# openstack_dashboard/local/; local_settings.py per run), starts Horizon
+# (runserver, DEBUG) on 127.0.0.1:${HORIZON_PORT:-8080} (or a free port)
+# against the cloud's Keystone, runs
 # horizon_plugin/tools/browser_test.py with headless Chromium, stops Horizon.
-# Screenshots in doc/source/_static/: horizon-project-panel.png,
-# horizon-extend-modal.png, horizon-admin-panel.png and
-# horizon-admin-exclusions.png. Logs and a failure screenshot:
+# Screenshots in doc/source/_static/ (HORIZON_SHOTS_DIR overrides):
+# horizon-project-panel.png, horizon-extend-modal.png,
+# horizon-admin-panel.png and horizon-admin-exclusions.png. Logs and a failure screenshot:
 # .state/horizon-browser/run.*/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 VENV=${HORIZON_VENV:-$ROOT/.state/venvs/horizon}
-# One work dir per run: runs may overlap (CI and a developer).
-mkdir -p "$ROOT/.state/horizon-browser"
-WORK=$(mktemp -d "$ROOT/.state/horizon-browser/run.XXXXXX")
 PORT=${HORIZON_PORT:-8080}
 
-if [ ! -f .state/cloud/cloud.env ]; then
-    echo "horizon-browser: FAILED: no local cloud (.state/cloud/cloud.env);" \
+CLOUD_ENV_FILE=${CLOUD_ENV_FILE:-$ROOT/.state/cloud/cloud.env}
+SHOTS=${HORIZON_SHOTS_DIR:-$ROOT/doc/source/_static}
+if [ ! -f "$CLOUD_ENV_FILE" ]; then
+    echo "horizon-browser: FAILED: no local cloud ($CLOUD_ENV_FILE);" \
          "run: python3 tools/localcloud.py up" >&2
     exit 1
 fi
-# shellcheck disable=SC1091
-source .state/cloud/cloud.env
+# shellcheck disable=SC1090
+source "$CLOUD_ENV_FILE"
 if ! curl -s -m 5 -o /dev/null "$OS_AUTH_URL"; then
     echo "horizon-browser: FAILED: Keystone $OS_AUTH_URL does not answer;" \
          "run: python3 tools/localcloud.py up" >&2
@@ -43,6 +44,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     }
 fi
 
+# One work dir per run: runs may overlap (CI and a developer).
+mkdir -p "$ROOT/.state/horizon-browser"
+WORK=$(mktemp -d "$ROOT/.state/horizon-browser/run.XXXXXX")
+
 echo "-- horizon venv"
 horizon_plugin/tools/make-venv.sh
 
@@ -54,7 +59,12 @@ mkdir -p "$HZ/local/enabled" "$HZ/local/local_settings.d"
 cp "$PKG"/enabled/_9[01]_*.py "$HZ/local/enabled/"
 cp "$PKG/local_settings.d/_90_osvmexpire_policy.py" \
     "$HZ/local/local_settings.d/"
-cat > "$HZ/local/local_settings.py" <<PY
+# This run's settings: \$WORK/local shadows openstack_dashboard/local for
+# "from local.local_settings import *" (settings.py appends its own dir to
+# sys.path, PYTHONPATH comes first), so overlapping runs never share them.
+mkdir -p "$WORK/local"
+: > "$WORK/local/__init__.py"
+cat > "$WORK/local/local_settings.py" <<PY
 # Written by tools/cloud.d/20-horizon-browser.sh for the local cloud.
 from django.utils.translation import gettext_lazy as _  # noqa: F401
 
@@ -87,6 +97,7 @@ from django.core.management import execute_from_command_line
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'openstack_dashboard.settings')
 execute_from_command_line(sys.argv)
 PY
+export PYTHONPATH=$WORK
 "$VENV/bin/python" "$WORK/manage.py" check 2>&1 | tail -1
 
 if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
@@ -119,7 +130,7 @@ done
 
 echo "-- browser test"
 if ! "$VENV/bin/python" horizon_plugin/tools/browser_test.py \
-        --url "http://127.0.0.1:$PORT" --shots doc/source/_static \
+        --url "http://127.0.0.1:$PORT" --shots "$SHOTS" \
         --workdir "$WORK"; then
     echo "horizon-browser: Horizon log tail ($WORK/horizon.log):" >&2
     grep -v ' "GET /static/' "$WORK/horizon.log" | tail -40 >&2
