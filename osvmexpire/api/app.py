@@ -75,7 +75,8 @@ def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ConfigHook(conf, enforcer), hooks.ContextHook(),
-               hooks.TransactionHook(), hooks.ErrorHook()],
+               hooks.TransactionHook(), hooks.NoContentHook(),
+               hooks.ErrorHook()],
         debug=False,
         force_canonical=False,
         guess_content_type_from_ext=False,

@@ -129,6 +129,15 @@ _STATUS = (
 )
 
 
+class NoContentHook(hooks.PecanHook):
+    """A 204 has no body, whatever the JSON renderer made of None."""
+
+    def after(self, state):
+        if state.response.status_int == 204:
+            state.response.body = b''
+            del state.response.content_type
+
+
 class ErrorHook(hooks.PecanHook):
     """Every exception becomes ``{"code", "title", "description"}``."""
 

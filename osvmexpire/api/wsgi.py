@@ -11,19 +11,20 @@
 # under the License.
 """WSGI entry point for uwsgi and gunicorn (``application``).
 
-The configuration is read when the server first asks for ``application``
-(not when this module is imported): from the file named by
-OSVMEXPIRE_CONFIG, else /etc/os-vm-expire/os-vm-expire.conf and the other
-oslo search paths. The server's own command line is never parsed.
+``application`` is a real module attribute (uwsgi looks it up in the
+module's namespace) that builds the app on its first request, so importing
+this module parses no configuration. The configuration comes from the file
+named by OSVMEXPIRE_CONFIG, else /etc/os-vm-expire/osvmexpire.conf and the
+other oslo search paths; the server's own command line is never parsed.
+``init_application()`` builds it at once: a uwsgi vassal may call it
+(``module = osvmexpire.api.wsgi:init_application()``) so that a bad
+configuration stops the worker at start instead of failing requests.
 """
 
 import threading
 
 from osvmexpire import service
 from osvmexpire.api import app
-
-_application = None
-_lock = threading.Lock()
 
 
 def init_application():
@@ -32,11 +33,22 @@ def init_application():
     return app.setup_app(conf)
 
 
-def __getattr__(name: str):
-    global _application
-    if name != 'application':
-        raise AttributeError(name)
-    with _lock:
-        if _application is None:
-            _application = init_application()
-    return _application
+class _LazyApplication:
+    """A WSGI callable that builds the real app once, on first use."""
+
+    def __init__(self):
+        self._app = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = init_application()
+        return self._app
+
+    def __call__(self, environ, start_response):
+        return self._get()(environ, start_response)
+
+
+application = _LazyApplication()

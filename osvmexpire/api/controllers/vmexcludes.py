@@ -57,7 +57,7 @@ class VmExcludesController(rest.RestController):
         base.set_status(202)
         return {'vmexclude': views.vmexclude(row)}
 
-    @pecan.expose()
+    @pecan.expose('json')
     def delete(self, exclude_id=None):
         if exclude_id is None:
             raise base.not_allowed('GET, POST')

@@ -128,7 +128,7 @@ class VmExpiresController(rest.RestController):
         base.set_status(202)
         return {'vmexpire': _render([row])[0]}
 
-    @pecan.expose()
+    @pecan.expose('json')
     def delete(self, vmexpire_id=None):
         """Remove the expiry: the server is kept and never expires."""
         if vmexpire_id is None:

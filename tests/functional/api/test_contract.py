@@ -498,3 +498,19 @@ def test_backend_failures_are_503_json(sqlite_db):
                                          headers=ADMIN,
                                          expect_errors=True), 503)
     assert err['description'] == 'nova is down'
+
+
+def test_delete_with_json_accept_header(api, rows):
+    """Clients (keystoneauth, Horizon) send Accept: application/json."""
+    accept = {'Accept': 'application/json'}
+    base.assert_error(api.delete(V + str(uuid.uuid4()),
+                                 headers=dict(ADMIN, **accept),
+                                 expect_errors=True), 404)
+    resp = api.delete(V + rows['b'].id, headers=dict(ADMIN, **accept),
+                      status=204)
+    assert resp.body == b''
+    exc = api.post_json('/v1/p1/vmexcludes/', {'id': 'px', 'type': 'project'},
+                        headers=ADMIN, status=202).json['vmexclude']
+    resp = api.delete('/v1/p1/vmexcludes/' + exc['id'],
+                      headers=dict(ADMIN, **accept), status=204)
+    assert resp.body == b''
