@@ -12,8 +12,8 @@
 # horizon_plugin/tools/browser_test.py with headless Chromium, stops Horizon.
 # Screenshots in doc/source/_static/ (HORIZON_SHOTS_DIR overrides):
 # horizon-project-panel.png, horizon-extend-modal.png,
-# horizon-admin-panel.png and horizon-admin-exclusions.png. Logs and a failure screenshot:
-# .state/horizon-browser/run.*/.
+# horizon-admin-panel.png and horizon-admin-exclusions.png. Logs and a
+# failure screenshot: .state/horizon-browser/run.*/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -100,11 +100,21 @@ PY
 export PYTHONPATH=$WORK
 "$VENV/bin/python" "$WORK/manage.py" check 2>&1 | tail -1
 
-if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
-    PORT=$("$VENV/bin/python" -c \
-        'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    echo "port ${HORIZON_PORT:-8080} busy, using $PORT"
-fi
+# 8080 (or HORIZON_PORT) when free, else any free port.
+PORT=$("$VENV/bin/python" - "$PORT" <<'PY'
+import socket
+import sys
+
+for port in (int(sys.argv[1]), 0):
+    with socket.socket() as s:
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            continue
+        print(s.getsockname()[1])
+        break
+PY
+)
 
 echo "-- start Horizon on 127.0.0.1:$PORT"
 "$VENV/bin/python" "$WORK/manage.py" runserver --noreload "127.0.0.1:$PORT" \
@@ -115,9 +125,11 @@ stop_horizon() {
     wait "$HZ_PID" 2>/dev/null || true
 }
 trap stop_horizon EXIT
-for _ in $(seq 60); do
+up=""
+for _ in $(seq 90); do
     if curl -s -m 5 -o /dev/null -w '%{http_code}' \
             "http://127.0.0.1:$PORT/auth/login/" | grep -q 200; then
+        up=yes
         break
     fi
     if ! kill -0 "$HZ_PID" 2>/dev/null; then
@@ -127,6 +139,12 @@ for _ in $(seq 60); do
     fi
     sleep 1
 done
+
+if [ -z "$up" ]; then
+    tail -30 "$WORK/horizon.log" >&2
+    echo "horizon-browser: FAILED: no login page within 90 s" >&2
+    exit 1
+fi
 
 echo "-- browser test"
 if ! "$VENV/bin/python" horizon_plugin/tools/browser_test.py \
