@@ -18,11 +18,12 @@ tools/cloud.d/20-horizon-browser.sh, which starts and stops Horizon::
 
     python browser_test.py --url http://127.0.0.1:8080 --shots DIR
 
-Steps: alice and bob each boot a server; alice (member of project-a) sees
-only hers, extends one and sees the new date, gets the API's refusal as
-is for another, and cannot reach the admin panel; the admin sees every
-project's servers, adds and deletes an exclusion. Screenshots of the
-project panel, the Extend modal and the admin panel go to --shots.
+Steps: alice and bob boot servers; alice (member of project-a) sees only
+her project's, extends one and sees the new date, gets the API's refusal
+as is for another; carol (reader) sees them without Extend; alice cannot
+reach the admin panel; the admin sees every project's servers, adds and
+deletes an exclusion. Screenshots of the project panel, the Extend modal
+and the admin panel go to --shots.
 """
 
 import argparse
@@ -341,6 +342,21 @@ def member(browser, args, names, records, api) -> None:
                          '#extend_vmexpire_form .alert-danger')
     check(error.text.strip() != '', 'no refusal reason shown')
     step('refusal shown in the modal: %s' % ' '.join(error.text.split()))
+
+    if ENV.get('CLOUD_READER'):
+        step('carol (reader of the project) sees the servers, no Extend')
+        browser.login(ENV['CLOUD_READER'], ENV['CLOUD_READER_PASSWORD'],
+                      '/project/vmexpire/')
+        browser.get('/project/vmexpire/')
+        browser.wait(By.ID, 'vmexpire-project-panel')
+        check(browser.row('vmexpires', names['web']),
+              'carol does not see the project\'s servers')
+        check(not browser.drv.find_elements(
+            By.CSS_SELECTOR, '[id$="__action_extend"], '
+            '#vmexpires__action_batch_extend'),
+            'carol is offered Extend')
+        browser.login(ENV['CLOUD_USER1'], ENV['CLOUD_PASSWORD1'],
+                      '/project/vmexpire/')
 
     step('alice cannot reach the admin panel')
     check(not browser.drv.find_elements(
