@@ -397,29 +397,49 @@ class Cycle:
     def _delete_all(self, rows, report: Report, budget: '_Budget') -> None:
         """Delete due servers: DB steps in order, Nova calls in parallel.
 
-        Database steps stay in this thread (one connection, no lock
+        Database writes stay in this thread (one connection, no lock
         contention, SQLite-safe); only the slow part, Nova, runs on up to
-        ``nova_concurrency`` threads.
+        ``nova_concurrency`` threads, with one read of the exclusions
+        right before each delete call.
+
+        ``max_deletions_per_cycle`` counts servers handed to Nova's delete
+        call: a row that was extended, excluded, locked or found gone uses
+        none of it, and the rows the cap held back get the budget such
+        rows gave back (else servers that are always skipped, due first,
+        would take the whole budget every cycle and nothing else would
+        ever expire).
         """
-        ready = []
-        for row in rows:
-            if not budget.take():
-                self._release(row)
-                continue
-            try:
-                fresh = self._prepare_delete(row, report)
-            except Exception as exc:
-                LOG.exception('cleaner: cannot prepare deletion of %s',
-                              row.instance_id)
-                self._fail(row, 'delete', 'unexpected error: %s' % exc,
-                           report)
-                fresh = None
-            if fresh is None:
-                self._release(row)
-            else:
-                ready.append(fresh)
-        if not ready:
-            return
+        pending = list(rows)
+        while pending:
+            ready, waiting = [], []
+            for row in pending:
+                if budget.full():
+                    waiting.append(row)
+                    continue
+                try:
+                    fresh = self._prepare_delete(row, report)
+                except Exception as exc:
+                    LOG.exception('cleaner: cannot prepare deletion of %s',
+                                  row.instance_id)
+                    self._fail(row, 'delete', 'unexpected error: %s' % exc,
+                               report)
+                    fresh = None
+                if fresh is None:
+                    self._release(row)
+                else:
+                    budget.take()
+                    ready.append(fresh)
+            if ready:
+                self._delete_ready(ready, report, budget)
+            if waiting and budget.full():
+                budget.refused += len(waiting)
+                for row in waiting:
+                    self._release(row)
+                return
+            pending = waiting
+
+    def _delete_ready(self, ready, report: Report, budget: '_Budget'):
+        """The Nova calls for rows marked deleting, then their outcome."""
         try:
             self.nova  # noqa: B018 - build the client before the threads
         except Exception as exc:
@@ -431,6 +451,11 @@ class Cycle:
             with concurrent.futures.ThreadPoolExecutor(
                     workers, thread_name_prefix='cleaner-nova') as pool:
                 results = list(pool.map(self._nova_delete, ready))
+        for result in results:
+            if not (result[0] == 'deleted'
+                    or tuple(result[:2]) == ('error', 'delete')):
+                # Nothing was deleted, nor may have been: give it back.
+                budget.give_back()
         deleted = collections.defaultdict(list)
         for row, result in zip(ready, results, strict=True):
             try:
@@ -500,7 +525,8 @@ class Cycle:
         """Re-check the server in Nova, then delete it (worker thread).
 
         Returns ('deleted', time) | ('gone',) | ('problem', why) |
-        ('error', step, exception) | ('late',). Touches no database.
+        ('excluded',) | ('error', step, exception) | ('late',). Only
+        reads the database (the exclusions, right before deleting).
         """
         try:
             late = self.clock() > row.claimed_until - self.nova_margin
@@ -519,6 +545,16 @@ class Cycle:
         problem = _server_problem(server, row)
         if problem:
             return ('problem', problem)
+        try:
+            # Exclusions once more, right before the irreversible call:
+            # one added while this row waited for a thread (or for Nova)
+            # must win. A fresh context: this runs on a worker thread.
+            excluded = self._is_excluded(row, db_api.excluded_ids(
+                os_context.get_admin_context()))
+        except Exception as exc:
+            return ('error', 'exclusion check', exc)
+        if excluded:
+            return ('excluded',)
         try:
             self.nova.servers.delete(row.instance_id)
         except nova_exc.NotFound:
@@ -555,6 +591,11 @@ class Cycle:
         db_api.unmark_deleting(self.ctx, row, self.owner_id)
         if kind == 'late':
             report.deferred += 1
+            return None
+        if kind == 'excluded':
+            report.excluded += 1
+            db_api.postpone(self.ctx, row, self.owner_id,
+                            self.clock() + EXCLUDED_RECHECK)
             return None
         if kind == 'problem':
             self._fail(row, 'delete', result[1], report, kind='skipped')
@@ -735,12 +776,14 @@ class _Budget:
         self.used = 0
         self.refused = 0
 
-    def take(self) -> bool:
-        if self.limit and self.used >= self.limit:
-            self.refused += 1
-            return False
+    def full(self) -> bool:
+        return bool(self.limit) and self.used >= self.limit
+
+    def take(self) -> None:
         self.used += 1
-        return True
+
+    def give_back(self) -> None:
+        self.used -= 1
 
 
 @dataclasses.dataclass(frozen=True)

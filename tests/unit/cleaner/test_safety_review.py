@@ -66,3 +66,59 @@ def test_crash_left_deleting_mark_rechecks_rules_then_deletes(env):
     assert env.run().deleted == 1
     assert env.nova.servers.calls == [('get', 'vm'), ('delete', 'vm')]
     assert len(events(env.ctx, 'vm', 'deleted')) == 1
+
+
+def test_exclusion_added_while_nova_calls_run_is_respected(env):
+    """The admin excludes the project after the cleaner prepared the
+    deletion (while it waits for Nova): the server must be kept."""
+    row = overdue(env)
+
+    def exclude_now(instance_id):
+        if not db_api.list_excludes(env.ctx):
+            db_api.create_exclude(env.ctx, 'project', 'p1')
+    env.nova.servers.on_get = exclude_now
+    report = env.run()
+    assert report.deleted == 0 and report.excluded == 1
+    assert ('delete', 'vm') not in env.nova.servers.calls
+    state = db_api.get_vmexpire(env.ctx, row.id)
+    assert state.deleting_at is None and state.claimed_by is None
+    assert state.failures == 0
+
+
+def test_skipped_servers_do_not_use_up_max_deletions(env):
+    """Locked servers, due first, must not take the whole budget cycle
+    after cycle: the other due servers would never expire."""
+    for i in range(3):
+        env.vm('locked%d' % i, locked=True, expire_at=T0 - 2 * DAY,
+               notified_at=T0 - 12 * DAY, notified_last_at=T0 - 4 * DAY)
+    for i in range(3):
+        overdue(env, 'vm%d' % i)
+    report = env.run(**{'cleaner.max_deletions_per_cycle': 2})
+    assert report.skipped == 3
+    assert report.deleted == 2 and report.capped == 1
+    assert len(env.nova.servers.deleted) == 2
+    assert not any(v.startswith('locked') for v in env.nova.servers.deleted)
+
+
+def test_max_deletions_counts_nothing_that_was_not_deleted(env):
+    """A record extended right before its deletion uses no budget."""
+    kept = overdue(env, 'b-extended')
+    overdue(env, 'c-due')
+    real = db_api.excluded_ids
+    calls = []
+
+    def extend_on_first_recheck(ctx):
+        calls.append(1)
+        if len(calls) == 2:
+            db_api.extend_vmexpire(env.ctx, kept.id, env.clock(),
+                                   env.settings)
+        return real(ctx)
+    db_api.excluded_ids = extend_on_first_recheck
+    try:
+        report = env.run(**{'cleaner.max_deletions_per_cycle': 1})
+    finally:
+        db_api.excluded_ids = real
+    assert env.nova.servers.deleted == ['c-due']
+    # Whichever was prepared first, the extended one never took the
+    # budget from the due one.
+    assert report.deleted == 1
