@@ -122,7 +122,7 @@ def _gone(nova, instance_id: str) -> bool:
 
 
 def reconcile(conf, ctx, nova=None, now: datetime.datetime | None = None,
-              page_size: int = PAGE_SIZE) -> dict:
+              page_size: int = PAGE_SIZE, dry_run: bool = False) -> dict:
     """One reconciliation pass; returns counts.
 
     ``created``: servers that got a record; ``closed``: records of servers
@@ -130,7 +130,8 @@ def reconcile(conf, ctx, nova=None, now: datetime.datetime | None = None,
     Nova did not confirm their server is gone); ``skipped``: servers
     removed from expiry by an admin or whose deletion is recorded.
     Raises :class:`NovaError` when Nova cannot be listed; then nothing
-    changed.
+    changed. ``dry_run`` (a dry-run cleaner) counts and logs what would
+    change and writes nothing.
     """
     nova = nova or clients.get_nova(conf)
     now = expiration.utc(now) if now else db_api.utcnow()
@@ -146,6 +147,13 @@ def reconcile(conf, ctx, nova=None, now: datetime.datetime | None = None,
             continue
         server = servers[sid]
         created, expire_at, settings = _expiry_for(conf, server, now)
+        if dry_run:
+            counts['created'] += 1
+            LOG.info('Reconcile (dry run): would track instance %s of '
+                     'project %s, expiring %sZ', sid,
+                     getattr(server, 'tenant_id', None),
+                     expire_at.isoformat())
+            continue
         try:
             db_api.create_vmexpire(
                 ctx, instance_id=sid,
@@ -170,6 +178,11 @@ def reconcile(conf, ctx, nova=None, now: datetime.datetime | None = None,
     for iid in sorted(tracked - set(servers)):
         if not _gone(nova, iid):
             counts['unchanged'] += 1
+            continue
+        if dry_run:
+            counts['closed'] += 1
+            LOG.info('Reconcile (dry run): would close the expiration of '
+                     'instance %s (gone)', iid)
             continue
         if db_api.close_instance(ctx, iid, kind='closed', actor=ACTOR,
                                  detail={'source': 'reconcile'}):

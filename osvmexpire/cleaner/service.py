@@ -70,8 +70,12 @@ class Runner:
                 # cleaner's own work and heavy to import.
                 from osvmexpire.cleaner import reconcile as reconcile_mod
                 reconcile = reconcile_mod.reconcile
+            kwargs = {}
+            if self.conf.cleaner.dry_run:
+                # Rule 9: a dry-run cleaner changes no record.
+                kwargs['dry_run'] = True
             result = reconcile(self.conf, os_context.get_admin_context(),
-                               self.cycle.nova)
+                               self.cycle.nova, **kwargs)
             LOG.info('reconciliation with Nova done: %s', result)
             return result
         except Exception:

@@ -122,3 +122,25 @@ def test_max_deletions_counts_nothing_that_was_not_deleted(env):
     # Whichever was prepared first, the extended one never took the
     # budget from the due one.
     assert report.deleted == 1
+
+
+def test_dry_run_cleaner_reconciliation_writes_nothing(env):
+    """Rule 9: a dry-run cleaner's periodic reconciliation only reports."""
+    from osvmexpire.cleaner import service
+    from tests.unit.worker import fakes as worker_fakes
+    nova = worker_fakes.Nova()
+    nova.servers.add('s-new')
+    nova.servers.add('s-kept')
+    kept = env.vm('s-kept', server=False, expire_at=T0 + 30 * DAY)
+    gone = env.vm('s-gone', server=False, expire_at=T0 + 30 * DAY)
+    conf = env.conf(**{'cleaner.dry_run': True})
+    runner = service.Runner(conf, cycle=env.cycle(conf=conf))
+    runner.cycle._nova = nova
+    counts = runner.run_sync()
+    assert counts == {'created': 1, 'closed': 1, 'unchanged': 1,
+                      'skipped': 0}
+    assert db_api.tracked_instance_ids(env.ctx) == {'s-kept', 's-gone'}
+    assert [e.event for e in events(env.ctx, 's-new')] == []
+    assert [e.event for e in events(env.ctx, 's-gone')] == ['created']
+    assert db_api.get_vmexpire(env.ctx, gone.id) is not None
+    assert db_api.get_vmexpire(env.ctx, kept.id) is not None
