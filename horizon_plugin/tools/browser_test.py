@@ -22,7 +22,8 @@ Steps: alice and bob boot servers; alice (member of project-a) sees only
 her project's, extends one and sees the new date, gets the API's refusal
 as is for another; carol (reader) sees them without Extend; alice cannot
 reach the admin panel; the admin sees every project's servers, adds and
-deletes an exclusion. Screenshots of the project panel, the Extend modal
+deletes an exclusion, removes the expiry of bob's server and tracks it
+again by its ID. Screenshots of the project panel, the Extend modal
 and the admin panel go to --shots.
 """
 
@@ -414,17 +415,47 @@ def admin(browser, shots, names, records, api) -> None:
     step('admin deletes the exclusion')
     browser.drv.find_element(
         By.ID, 'vmexcludes__row_%s__action_delete' % exclusion_id).click()
-    browser.wait(By.CSS_SELECTOR, '.modal .btn-danger, .modal .btn-primary')
-    confirm = [b for b in browser.drv.find_elements(
-        By.CSS_SELECTOR, '.modal-footer .btn') if b.is_displayed()
-        and 'cancel' not in (b.get_attribute('class') or '')]
-    confirm[-1].click()
+    confirm_modal(browser)
     wait_for('the exclusion to go', lambda: not browser.drv.find_elements(
         By.CSS_SELECTOR, '#vmexcludes tr[data-object-id="%s"]'
         % exclusion_id), 20, 0.5)
     left = [e for e in api.call('GET', '/vmexcludes/').json()['vmexcludes']
             if e['id'] == exclusion_id]
     check(not left, 'the exclusion is still in the API')
+
+    bob = records['bob']
+    step('admin removes the expiry of %s' % names['bob'])
+    browser.get('/admin/vmexpire/')
+    row = browser.wait(By.ID, 'vmexpires__row__%s' % bob['id'])
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    browser.wait(By.ID, 'vmexpires__row_%s__action_remove'
+                 % bob['id']).click()
+    confirm_modal(browser)
+    wait_for('the row of %s to go' % names['bob'],
+             lambda: not browser.row('vmexpires', names['bob']), 20, 0.5)
+    check(api.find(bob['instance_id']) is None,
+          'the API still has an expiry for %s' % names['bob'])
+
+    step('admin tracks %s again by its ID' % names['bob'])
+    browser.wait(By.ID, 'vmexpires__action_track').click()
+    browser.wait(By.ID, 'id_instance_id').send_keys(bob['instance_id'])
+    browser.drv.find_element(
+        By.CSS_SELECTOR, '#track_server_form [type=submit]').click()
+    browser.gone(By.ID, 'track_server_form')
+    wait_for('the row of %s to come back' % names['bob'],
+             lambda: browser.row('vmexpires', names['bob']), 20, 0.5)
+    check(api.find(bob['instance_id']) is not None,
+          'the API has no expiry for %s after tracking' % names['bob'])
+
+
+def confirm_modal(browser) -> None:
+    """Click the confirming button of Horizon's "are you sure" modal."""
+    browser.wait(By.CSS_SELECTOR, '.modal-footer .btn')
+    buttons = [b for b in browser.drv.find_elements(
+        By.CSS_SELECTOR, '.modal-footer .btn') if b.is_displayed()
+        and 'cancel' not in (b.get_attribute('class') or '')]
+    check(bool(buttons), 'no confirm button in the modal')
+    buttons[-1].click()
 
 
 def main() -> int:
