@@ -292,6 +292,15 @@ class Cycle:
             for row, action in entries:
                 self._dry_run(row, action, report)
             return
+        # Keystone first (it may be slow, and the answers are cached): the
+        # claim margin checked below must only have to cover the mail.
+        unreachable = None
+        try:
+            user = self._mail_user(user_id)
+            for row, _action in entries:
+                self.owners.project_name(row.project_id)
+        except (owners_mod.IdentityUnavailable, _Unreachable) as exc:
+            unreachable = str(exc)
         # Re-read just before mailing: drop rows an extension changed.
         now = self.clock()
         current = []
@@ -311,15 +320,9 @@ class Cycle:
             for row, action in current:
                 self._fail(row, str(action), self._smtp_down, report)
             return
-        try:
-            user = self._mail_user(user_id)
-        except owners_mod.IdentityUnavailable as exc:
+        if unreachable is not None:
             for row, action in current:
-                self._fail(row, str(action), str(exc), report)
-            return
-        except _Unreachable as exc:
-            for row, action in current:
-                self._fail(row, str(action), str(exc), report)
+                self._fail(row, str(action), unreachable, report)
             return
         items = [self._item(row, now, action) for row, action in current]
         rendered = self.renderer.render(

@@ -144,3 +144,24 @@ def test_dry_run_cleaner_reconciliation_writes_nothing(env):
     assert [e.event for e in events(env.ctx, 's-gone')] == ['created']
     assert db_api.get_vmexpire(env.ctx, gone.id) is not None
     assert db_api.get_vmexpire(env.ctx, kept.id) is not None
+
+
+def test_slow_keystone_cannot_outlast_the_claim_before_mailing(env):
+    """Rule 4: the owner lookup happens before the claim-margin check, so
+    a slow Keystone cannot leave a claim that lapses while the warning is
+    mailed (another cleaner would then send it again)."""
+    row = env.vm('vm', expire_at=T0 + 5 * DAY)
+    real_get = env.keystone.users.get
+
+    def slow_get(ident):
+        env.clock.advance(seconds=500)          # claim_timeout is 600 s
+        return real_get(ident)
+    env.keystone.users.get = slow_get
+    report = env.run()
+    assert env.mailer.sent == [] and report.deferred == 1
+    state = db_api.get_vmexpire(env.ctx, row.id)
+    assert state.notified_at is None and state.claimed_by is None
+    env.keystone.users.get = real_get
+    env.clock.advance(minutes=5)
+    env.run()
+    assert len(env.mailer.sent) == 1
