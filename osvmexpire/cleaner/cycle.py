@@ -427,11 +427,13 @@ class Cycle:
                     self._fail(row, 'delete', 'unexpected error: %s' % exc,
                                report)
                     fresh = None
-                if fresh is None:
-                    self._release(row)
-                else:
+                if fresh is not None:
                     budget.take()
-                    ready.append(fresh)
+                    if not self.dry_run:
+                        ready.append(fresh)
+                        continue
+                    self._dry_run(fresh, expiration.Action.DELETE, report)
+                self._release(row)
             if ready:
                 self._delete_ready(ready, report, budget)
             if waiting and budget.full():
@@ -488,6 +490,9 @@ class Cycle:
     def _prepare_delete(self, row, report: Report):
         """Re-read, re-check and mark_deleting; the row to delete or None.
 
+        In a dry run nothing is marked: the row that would be deleted is
+        returned for the caller to record.
+
         Runs right before the Nova calls, in fresh transactions: whatever
         changed since the decision (an extension, an exclusion) wins.
         """
@@ -514,8 +519,7 @@ class Cycle:
                        % exc, report)
             return None
         if self.dry_run:
-            self._dry_run(fresh, expiration.Action.DELETE, report)
-            return None
+            return fresh        # the caller records what it would do
         if not db_api.mark_deleting(self.ctx, fresh, self.owner_id, now):
             LOG.info('cleaner: instance %s was extended; not deleted',
                      fresh.instance_id)

@@ -165,3 +165,15 @@ def test_slow_keystone_cannot_outlast_the_claim_before_mailing(env):
     env.clock.advance(minutes=5)
     env.run()
     assert len(env.mailer.sent) == 1
+
+
+def test_dry_run_shows_the_deletion_cap(env):
+    for i in range(5):
+        overdue(env, 'vm%d' % i)
+    report = env.run(**{'cleaner.dry_run': True,
+                        'cleaner.max_deletions_per_cycle': 2})
+    assert report.dry_run == 2 and report.capped == 3
+    assert env.nova.servers.calls == []
+    for i in range(5):
+        state = db_api.get_vmexpire_by_instance(env.ctx, 'vm%d' % i)
+        assert state.deleting_at is None and state.claimed_by is None
