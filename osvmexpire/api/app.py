@@ -43,6 +43,7 @@ from osvmexpire import policy
 from osvmexpire.api import hooks
 from osvmexpire.api import middleware
 from osvmexpire.api.controllers import root
+from osvmexpire.conf import service_credentials
 
 LOG = logging.getLogger(__name__)
 PUBLIC_PATHS = ('', '/')
@@ -85,6 +86,16 @@ def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
 
 
 def _auth(conf: cfg.ConfigOpts):
+    # auth_token's call to Keystone has no deadline unless
+    # http_connect_timeout is set: give it the one every other outbound
+    # call has (rule 8), so a hung Keystone cannot hang API workers.
+    for group, options in auth_token.list_opts():
+        if group == 'keystone_authtoken':
+            conf.register_opts(options, group=group)
+    conf.set_default('http_connect_timeout',
+                     service_credentials.DEFAULT_TIMEOUT,
+                     group='keystone_authtoken')
+
     def layer(app):
         if conf.api.auth_strategy == 'noauth':
             LOG.warning('[api] auth_strategy = noauth: identity headers '
