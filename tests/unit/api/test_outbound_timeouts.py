@@ -16,14 +16,14 @@ from osvmexpire.api import app
 from osvmexpire.conf import service_credentials
 
 
-def _auth_session(conf):
-    protocol = app._auth(conf)(lambda environ, start: [])
-    return protocol.app        # PathRoute(checked, ...) -> auth_token
+def _build_auth(conf):
+    """The auth layer as the API builds it (auth_token reads its options)."""
+    return app._auth(conf)(lambda environ, start: [])
 
 
 def test_auth_token_has_a_timeout_by_default(sqlite_db):
     conf = sqlite_db.config(**{'api.auth_strategy': 'keystone'})
-    _auth_session(conf)
+    _build_auth(conf)
     assert (conf.keystone_authtoken.http_connect_timeout
             == service_credentials.DEFAULT_TIMEOUT)
 
@@ -32,5 +32,5 @@ def test_auth_token_timeout_can_be_configured(sqlite_db):
     conf = sqlite_db.config(**{'api.auth_strategy': 'keystone'})
     app._auth(conf)      # registers the options
     conf.set_override('http_connect_timeout', 5, group='keystone_authtoken')
-    _auth_session(conf)
+    _build_auth(conf)
     assert conf.keystone_authtoken.http_connect_timeout == 5
