@@ -18,9 +18,10 @@ on ``nova_concurrency`` threads. With a Nova that answers in 100 ms the
 serial database part, about 50 ms per server on this machine, adds more
 than the parallel Nova part takes.
 
-This subclass changes only the scheduling: each server's whole sequence
-(``_prepare_delete``, ``_nova_delete``, ``_finish_delete``, ``_release``:
-the product's own methods, unchanged) runs on one of the
+This subclass changes only the scheduling (with the per-cycle cap lifted
+and outside dry runs; otherwise it defers to the product): each server's
+whole sequence (``_prepare_delete``, ``_nova_delete``, ``_finish_delete``,
+``_release``: the product's own methods, unchanged) runs on one of the
 ``nova_concurrency`` threads, so database and Nova latencies overlap.
 The oslo.db transaction state of a RequestContext is thread-local, so the
 threads share the cycle's context safely; each thread counts into its own
@@ -62,22 +63,20 @@ class PipelinedCycle(cycle_mod.Cycle):
                          else contextlib.nullcontext())
 
     def _delete_all(self, rows, report, budget) -> None:
-        ready = []
-        for row in rows:
-            if budget.take():
-                ready.append(row)
-            else:
-                self._release(row)
-        if not ready:
+        if budget.limit or self.dry_run:
+            # The deletion cap and dry runs: the product's own order.
+            return super()._delete_all(rows, report, budget)
+        if not rows:
             return
         self.nova  # noqa: B018 - build the client before the threads
-        workers = max(1, min(self.conf.cleaner.nova_concurrency, len(ready)))
+        workers = max(1, min(self.conf.cleaner.nova_concurrency, len(rows)))
         with concurrent.futures.ThreadPoolExecutor(
                 workers, thread_name_prefix='cleaner-delete') as pool:
-            outcomes = list(pool.map(self._delete_one, ready))
+            outcomes = list(pool.map(self._delete_one, rows))
         deleted = collections.defaultdict(list)
         for part, row, deleted_at in outcomes:
             _merge(report, part)
+            budget.take()
             if deleted_at is not None:
                 deleted[row.user_id].append((row, deleted_at))
         for user_id, entries in deleted.items():
