@@ -36,6 +36,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -254,6 +255,8 @@ def main(argv=None) -> int:
         finally:
             for server in servers:
                 server.stop()
+    # The server logs are kept only when an exception ended the run.
+    shutil.rmtree(logdir, ignore_errors=True)
     return 0 if ok else c.UNMET
 
 

@@ -37,6 +37,7 @@ import json
 import multiprocessing
 import os
 import pathlib
+import shutil
 import tempfile
 import threading
 import time
@@ -306,6 +307,8 @@ def main(argv=None) -> int:
                        '%d records)' % batched_n)
     finally:
         delete_broker_objects(names)
+    # The logs are kept only when an exception ended the run.
+    shutil.rmtree(logdir, ignore_errors=True)
     return 0 if ok else c.UNMET
 
 
