@@ -22,9 +22,11 @@ Real Keystone (SQLite, fernet), Placement, Nova (API, conductor,
 scheduler, compute with the fake virt driver), Glance (file store) from
 PyPI, a Neutron stub, an SMTP server that keeps every mail as a file, and
 os-vm-expire (API under gunicorn, worker, cleaner) with its own config.
-Nova's notifications go to a dedicated vhost of the machine's RabbitMQ;
-os-vm-expire's database is a dedicated MariaDB database (SQLite when
-MariaDB is not running).
+Nova's notifications go to a dedicated vhost of the machine's RabbitMQ.
+Every database (Keystone, Glance, Placement, Nova's three, os-vm-expire)
+is a dedicated MariaDB database when MariaDB runs on 127.0.0.1:3306, and
+an SQLite file otherwise (then Nova may hit "database is locked" on a
+loaded machine).
 
 Only the standard library is used here, so a fresh checkout runs it with
 the system python3; the OpenStack services run from their own venv in
@@ -75,7 +77,7 @@ MACHINE_LOCK = '/tmp/osvmexpire-localcloud.lock'
 CLOUD_REQUIREMENTS = ['nova==34.0.0', 'openstack-placement==16.0.0',
                       'keystone==30.0.0', 'glance==33.0.0',
                       'python-novaclient>=18.6.0', 'gunicorn>=22.0.0',
-                      'aiosmtpd>=1.4.4']
+                      'aiosmtpd>=1.4.4', 'PyMySQL>=1.0.2']
 
 HOST = '127.0.0.1'
 PORTS = {name: port + OFFSET for name, port in (
@@ -85,6 +87,10 @@ PORTS = {name: port + OFFSET for name, port in (
 REGION = 'RegionOne'
 VHOST = 'osvmexpire-cloud' + SUFFIX
 MYSQL_DB = 'osvmexpire_cloud' + SUFFIX.replace('-', '_')
+# The OpenStack services' databases: MYSQL_DB + '_' + name on MariaDB, or
+# DATA/name.sqlite.
+CLOUD_DBS = ('keystone', 'glance', 'placement', 'nova_api', 'nova',
+             'nova_cell0')
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/' + VHOST
 KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORTS['keystone'])
 NOVA_URL = 'http://%s:%d/v2.1' % (HOST, PORTS['nova-api'])
@@ -426,27 +432,60 @@ def mysql(sql: str) -> None:
         + [s for s in sql.split(';') if s.strip()], timeout=60)
 
 
-def service_database() -> str:
-    """os-vm-expire's DB: a fresh MariaDB database, else SQLite."""
-    if not port_free(3306):
-        mysql('DROP DATABASE IF EXISTS %s; CREATE DATABASE %s '
-              'CHARACTER SET utf8mb4' % (MYSQL_DB, MYSQL_DB))
-        return 'mysql+pymysql://root@127.0.0.1:3306/%s' % MYSQL_DB
-    say('MariaDB is not running on 127.0.0.1:3306: os-vm-expire uses '
-        'SQLite (start MariaDB with tools/services.sh start to test on it)')
-    return 'sqlite:///%s/osvmexpire.sqlite%s' % (DATA, SQLITE_OPTS)
+def create_databases() -> tuple[dict, list[str]]:
+    """A URL per database, and the MariaDB databases created (for stop).
+
+    On MariaDB each database is dropped and created afresh (the port
+    check under the machine lock means no cloud uses these names). SQLite
+    is the fallback: several Nova processes write the same file and a
+    loaded machine then gives "database is locked" even with WAL and a
+    60 s busy timeout.
+    """
+    sqlite = {n: 'sqlite:///%s/%s.sqlite%s' % (DATA, n, SQLITE_OPTS)
+              for n in CLOUD_DBS + ('osvmexpire',)}
+    if port_free(3306):
+        say('MariaDB is not running on 127.0.0.1:3306: every database '
+            '(Keystone, Glance, Placement, Nova, os-vm-expire) is SQLite, '
+            'and Nova may fail with "database is locked" on a loaded '
+            'machine (start MariaDB with tools/services.sh start)')
+        return sqlite, []
+    names = {n: '%s_%s' % (MYSQL_DB, n) for n in CLOUD_DBS}
+    # devstack's choice for OpenStack's schemas (tables say utf8 too)
+    sql = ['DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET '
+           'utf8' % (db, db) for db in names.values()]
+    sql.append('DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER '
+               'SET utf8mb4' % (MYSQL_DB, MYSQL_DB))
+    mysql('; '.join(sql))
+    urls = {n: 'mysql+pymysql://root@127.0.0.1:3306/%s?charset=utf8' % db
+            for n, db in names.items()}
+    urls['osvmexpire'] = ('mysql+pymysql://root@127.0.0.1:3306/%s'
+                          % MYSQL_DB)
+    say('MariaDB databases: %s' % ', '.join(list(names.values())
+                                           + [MYSQL_DB]))
+    return urls, list(names.values()) + [MYSQL_DB]
 
 
 # Several processes write each SQLite file (Nova: API, conductor, compute
 # through it). On a busy machine the default 5 s busy timeout gave
 # "database is locked" and a server in ERROR; wait longer, and use WAL so
-# readers never block the writer.
+# readers never block the writer. (Still not enough under heavy load:
+# MariaDB is used whenever it runs.)
 SQLITE_OPTS = '?timeout=60'
+# name -> connection URL, set by "up" (create_databases)
+DB_URLS: dict[str, str] = {}
+# Small pools: a dozen processes share MariaDB's 151 connections with the
+# other tests on the machine (oslo.db's default overflow is 50 each).
+POOL = """max_pool_size = 3
+max_overflow = 5
+pool_timeout = 60
+"""
 
 
 def wal(*names: str) -> None:
     """Switch SQLite files to WAL (persistent; before any server opens)."""
     for name in names:
+        if not DB_URLS[name].startswith('sqlite'):
+            continue
         con = sqlite3.connect(os.path.join(DATA, name + '.sqlite'),
                               timeout=60)
         try:
@@ -461,8 +500,9 @@ def write(path: str, text: str) -> None:
         f.write(text.lstrip('\n'))
 
 
-def write_configs(db_url: str) -> None:
+def write_configs() -> None:
     """Every config file, with absolute paths written out."""
+    db = DB_URLS
     nova_pw = dict(SERVICE_USERS)['nova']
     svc_pw = dict(SERVICE_USERS)['osvmexpire']
     authtoken = """
@@ -482,8 +522,8 @@ memcached_servers =
 [DEFAULT]
 use_stderr = true
 [database]
-connection = sqlite:///{DATA}/keystone.sqlite{SQLITE_OPTS}
-[token]
+connection = {db['keystone']}
+{POOL}[token]
 provider = fernet
 expiration = 7200
 [fernet_tokens]
@@ -500,8 +540,8 @@ password_hash_rounds = 4
 """)
     write(os.path.join(ETC, 'placement', 'placement.conf'), f"""
 [placement_database]
-connection = sqlite:///{DATA}/placement.sqlite{SQLITE_OPTS}
-[api]
+connection = {db['placement']}
+{POOL}[api]
 auth_strategy = noauth2
 """)
     for d in ('glance', 'nova'):
@@ -513,8 +553,8 @@ auth_strategy = noauth2
 [DEFAULT]
 enabled_backends = fs:file
 [database]
-connection = sqlite:///{DATA}/glance.sqlite{SQLITE_OPTS}
-[paste_deploy]
+connection = {db['glance']}
+{POOL}[paste_deploy]
 flavor =
 config_file = {ETC}/glance/glance-api-paste.ini
 [glance_store]
@@ -539,11 +579,17 @@ instances_path = {DATA}/nova/instances
 compute_driver = fake.FakeDriverWithoutFakeNodes
 transport_url = {RABBIT}
 my_ip = 127.0.0.1
+# A loaded 2-core machine: a late service report must not make the
+# scheduler think the compute host is down (NoValidHost), and a slow
+# conductor must not time out an RPC call (defaults 60 s and 60 s).
+report_interval = 10
+service_down_time = 120
+rpc_response_timeout = 120
 [api_database]
-connection = sqlite:///{DATA}/nova_api.sqlite{SQLITE_OPTS}
-[database]
-connection = sqlite:///{DATA}/nova.sqlite{SQLITE_OPTS}
-[notifications]
+connection = {db['nova_api']}
+{POOL}[database]
+connection = {db['nova']}
+{POOL}[notifications]
 notification_format = both
 notify_on_state_change = vm_and_task_state
 [oslo_messaging_notifications]
@@ -586,7 +632,7 @@ transport_url = {RABBIT}
 [oslo_messaging_notifications]
 transport_url = {RABBIT}
 [database]
-connection = {db_url}
+connection = {db['osvmexpire']}
 [api]
 auth_strategy = keystone
 [cleaner]
@@ -700,7 +746,7 @@ def setup_nova_db() -> None:
         os.makedirs(os.path.join(DATA, 'nova', d), exist_ok=True)
     nova_manage('api_db', 'sync')
     nova_manage('cell_v2', 'map_cell0', '--database_connection',
-                'sqlite:///%s/nova_cell0.sqlite%s' % (DATA, SQLITE_OPTS))
+                DB_URLS['nova_cell0'])
     nova_manage('cell_v2', 'create_cell', '--name', 'cell1')
     nova_manage('db', 'sync')
     wal('nova_api', 'nova', 'nova_cell0')
@@ -955,17 +1001,19 @@ def cmd_up(args) -> int:
     t_start = time.monotonic()
     say('RabbitMQ vhost %s' % VHOST)
     ensure_broker()
-    db_url = service_database()
     if os.path.exists(CLOUD):
         shutil.rmtree(CLOUD)
     for d in (ETC, LOG, RUN, DATA, LIB, MAIL):
         os.makedirs(d)
     # What "stop" may remove besides our processes: only what we created.
     with open(OWNED, 'w') as f:
-        json.dump({'vhost': VHOST,
-                   'database': MYSQL_DB if db_url.startswith('mysql')
-                   else None}, f)
-    write_configs(db_url)
+        json.dump({'vhost': VHOST, 'databases': []}, f)
+    urls, created = create_databases()
+    DB_URLS.update(urls)
+    with open(OWNED, 'w') as f:
+        json.dump({'vhost': VHOST, 'databases': created}, f)
+    db_url = DB_URLS['osvmexpire']
+    write_configs()
     spawn('neutron-stub', [cloud_bin('python'),
                            os.path.join(HELPERS, 'neutron_stub.py'),
                            str(PORTS['neutron-stub'])])
@@ -1065,12 +1113,16 @@ def cmd_stop(args) -> int:
         owned = {'vhost': VHOST, 'database': MYSQL_DB}
     if owned.get('vhost'):
         drop_broker_vhost()
-    if owned.get('database') and not port_free(3306):
+    # 'database' (one name) is the marker of an older checkout's "up"
+    dbs = list(owned.get('databases') or [])
+    if owned.get('database'):
+        dbs.append(owned['database'])
+    if dbs and not port_free(3306):
         try:
-            mysql('DROP DATABASE IF EXISTS %s' % owned['database'])
-            say('dropped MariaDB database %s' % owned['database'])
+            mysql('; '.join('DROP DATABASE IF EXISTS %s' % d for d in dbs))
+            say('dropped MariaDB databases %s' % ', '.join(dbs))
         except CloudError as exc:
-            say('could not drop database %s: %s' % (MYSQL_DB, exc))
+            say('could not drop databases %s: %s' % (', '.join(dbs), exc))
     for path in (OWNED, ENV_FILE):
         if os.path.exists(path):
             os.unlink(path)
