@@ -28,10 +28,42 @@ from osvmexpire.conf import service_credentials
 GROUP = service_credentials.GROUP
 
 
-def get_session(conf: cfg.ConfigOpts) -> ks_session.Session:
-    """A keystoneauth1 session authenticated as the service user."""
+# requests' default: connections kept per host.
+DEFAULT_POOL_SIZE = 10
+
+
+def get_session(conf: cfg.ConfigOpts,
+                pool_size: int | None = None) -> ks_session.Session:
+    """A keystoneauth1 session authenticated as the service user.
+
+    ``pool_size``: connections kept open per host. A caller running more
+    threads than requests' default (10) passes its thread count, else
+    urllib3 discards ("Connection pool is full") and reopens connections
+    on every call beyond ten.
+    """
     auth = ks_loading.load_auth_from_conf_options(conf, GROUP)
-    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
+    session = ks_loading.load_session_from_conf_options(conf, GROUP,
+                                                        auth=auth)
+    if pool_size and pool_size > DEFAULT_POOL_SIZE:
+        size_pool(session, pool_size)
+    return session
+
+
+def size_pool(session: ks_session.Session, size: int) -> None:
+    """Keep up to ``size`` connections per host open in ``session``.
+
+    Mounts keystoneauth's own adapter (TCP keep-alive, same TLS options)
+    again, only with a larger pool.
+    """
+    http = session.session
+    for scheme in ('https://', 'http://'):
+        old = http.adapters.get(scheme)
+        tls = {}
+        if isinstance(old, ks_session.TCPKeepAliveAdapter):
+            tls = {'tls_ciphers': old.tls_ciphers,
+                   'tls_min_version': old.tls_min_version}
+        http.mount(scheme, ks_session.TCPKeepAliveAdapter(
+            pool_connections=DEFAULT_POOL_SIZE, pool_maxsize=size, **tls))
 
 
 def get_nova(conf: cfg.ConfigOpts, session: ks_session.Session | None = None,

@@ -13,13 +13,14 @@
 
 For each page of due records (``next_action_at <= now``)::
 
-    claim (atomic conditional UPDATE, lapses after claim_timeout)
-    re-read in a fresh transaction; skip if excluded (checked now)
+    claim the page (one atomic conditional UPDATE, lapses after
+    claim_timeout) and read back the rows we got; skip excluded ones
     decide with expiration.due_step
     warnings  -> one digest mail per owner; record only after SMTP accepted
     deletions -> re-read, mark_deleting (conditional on version), re-check
-                 Nova (exists, same project, not locked), delete, finish
-    release the claim
+                 Nova (exists, same project, not locked), delete, finish;
+                 up to nova_concurrency servers at a time
+    release the claim (a finished record has none left)
 
 Every step that changes a record is a conditional UPDATE on the claim and
 on the version the decision was made on, so an extension that lands at
@@ -31,10 +32,12 @@ failure never leads to a deletion.
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime
 import os
 import socket
+import threading
 import uuid
 
 from novaclient import exceptions as nova_exc
@@ -95,6 +98,15 @@ class Report:
         data['problems'] = len(self.problems)
         return data
 
+    def add(self, part: 'Report') -> None:
+        """Add the counts of ``part`` (one deletion thread's) to these."""
+        for field in dataclasses.fields(part):
+            value = getattr(part, field.name)
+            if isinstance(value, list):
+                getattr(self, field.name).extend(value)
+            else:
+                setattr(self, field.name, getattr(self, field.name) + value)
+
 
 class _Unreachable(Exception):
     """The owner cannot be mailed (no user, no address, mail refused)."""
@@ -121,6 +133,14 @@ class Cycle:
         self._keystone = keystone
         self._owners = owners
         self._session = None
+        # Clients are built on first use, possibly by a deletion thread.
+        self._clients_lock = threading.Lock()
+        # SQLite has one writer at a time: there the deletion threads take
+        # turns for their database steps (their Nova calls still overlap);
+        # the server databases run them in parallel.
+        connection = conf.database.connection or ''
+        self._db_turn = (threading.Lock() if connection.startswith('sqlite')
+                         else contextlib.nullcontext())
         self.mailer = mailer or mail.Mailer(conf)
         self.renderer = render.Renderer(conf.smtp.template_dir)
         self.publisher = publisher
@@ -146,23 +166,30 @@ class Cycle:
 
     def _get_session(self):
         if self._session is None:
-            self._session = clients.get_session(self.conf)
+            # One connection kept open per deletion thread.
+            self._session = clients.get_session(
+                self.conf, pool_size=self.conf.cleaner.nova_concurrency)
         return self._session
 
     @property
     def nova(self):
         if self._nova is None:
-            self._nova = clients.get_nova(self.conf, self._get_session(),
-                                          min_version=NOVA_MIN_VERSION)
+            with self._clients_lock:
+                if self._nova is None:
+                    self._nova = clients.get_nova(
+                        self.conf, self._get_session(),
+                        min_version=NOVA_MIN_VERSION)
         return self._nova
 
     @property
     def owners(self) -> owners_mod.Owners:
         if self._owners is None:
-            if self._keystone is None:
-                self._keystone = clients.get_keystone(self.conf,
-                                                      self._get_session())
-            self._owners = owners_mod.Owners(self._keystone)
+            with self._clients_lock:
+                if self._owners is None:
+                    if self._keystone is None:
+                        self._keystone = clients.get_keystone(
+                            self.conf, self._get_session())
+                    self._owners = owners_mod.Owners(self._keystone)
         return self._owners
 
     # -- the cycle ----------------------------------------------------------
@@ -201,13 +228,8 @@ class Cycle:
     def _batch(self, ids, report: Report, budget: '_Budget') -> None:
         now = self.clock()
         excluded = db_api.excluded_ids(self.ctx)
-        rows = []
-        for row_id in ids:
-            if db_api.claim(self.ctx, row_id, self.owner_id, now, self.ttl):
-                row = db_api.get_claimed(self.ctx, row_id, self.owner_id,
-                                         now)
-                if row is not None:
-                    rows.append(row)
+        rows = db_api.claim_page(self.ctx, ids, self.owner_id, now,
+                                 self.ttl)
         report.claimed += len(rows)
         warnings = collections.defaultdict(list)
         deletions = []
@@ -398,94 +420,131 @@ class Cycle:
     # -- deletions ------------------------------------------------------
 
     def _delete_all(self, rows, report: Report, budget: '_Budget') -> None:
-        """Delete due servers: DB steps in order, Nova calls in parallel.
+        """Delete due servers, up to ``nova_concurrency`` at a time.
 
-        Database writes stay in this thread (one connection, no lock
-        contention, SQLite-safe); only the slow part, Nova, runs on up to
-        ``nova_concurrency`` threads, with one read of the exclusions
-        right before each delete call.
+        Each server's whole sequence (``_delete_server``: re-read, re-check,
+        mark_deleting, Nova re-check and delete, finish, release) runs on
+        one thread of the pool, so the database and Nova latencies of
+        different servers overlap. The steps for one server keep their
+        order and every rule; the threads share only the claim owner, the
+        budget (under a lock) and the clients.
 
         ``max_deletions_per_cycle`` counts servers handed to Nova's delete
         call: a row that was extended, excluded, locked or found gone uses
         none of it, and the rows the cap held back get the budget such
         rows gave back (else servers that are always skipped, due first,
         would take the whole budget every cycle and nothing else would
-        ever expire).
+        ever expire). A thread reserves its share before it starts, so
+        the cap holds however many threads run.
         """
+        if not rows:
+            return
+        client_error = None
+        if not self.dry_run:
+            try:
+                self.nova  # noqa: B018 - build the client before the threads
+            except Exception as exc:
+                LOG.exception('cleaner: cannot build the Nova client')
+                client_error = ('error', 'client', exc)
+        deleted = collections.defaultdict(list)
+        lock = threading.Lock()
         pending = list(rows)
         while pending:
-            ready, waiting = [], []
-            for row in pending:
-                if budget.full():
+            workers = max(1, min(self.conf.cleaner.nova_concurrency,
+                                 len(pending)))
+            with concurrent.futures.ThreadPoolExecutor(
+                    workers, thread_name_prefix='cleaner-delete') as pool:
+                outcomes = list(pool.map(
+                    lambda row: self._delete_server(row, budget, lock,
+                                                 client_error),
+                    pending))
+            waiting = []
+            for row, part, deleted_at in outcomes:
+                if part is None:
                     waiting.append(row)
                     continue
-                try:
-                    fresh = self._prepare_delete(row, report)
-                except Exception as exc:
-                    LOG.exception('cleaner: cannot prepare deletion of %s',
-                                  row.instance_id)
-                    self._fail(row, 'delete', 'unexpected error: %s' % exc,
-                               report)
-                    fresh = None
-                if fresh is not None:
-                    budget.take()
-                    if not self.dry_run:
-                        ready.append(fresh)
-                        continue
-                    self._dry_run(fresh, expiration.Action.DELETE, report)
-                self._release(row)
-            if ready:
-                self._delete_ready(ready, report, budget)
+                report.add(part)
+                if deleted_at is not None:
+                    deleted[row.user_id].append((row, deleted_at))
             if waiting and budget.full():
                 budget.refused += len(waiting)
                 for row in waiting:
                     self._release(row)
-                return
+                break
+            # Rows that found the budget full while others ran get what
+            # those gave back; every round settles at least one row.
             pending = waiting
-
-    def _delete_ready(self, ready, report: Report, budget: '_Budget'):
-        """The Nova calls for rows marked deleting, then their outcome."""
-        try:
-            self.nova  # noqa: B018 - build the client before the threads
-        except Exception as exc:
-            LOG.exception('cleaner: cannot build the Nova client')
-            results = [('error', 'client', exc)] * len(ready)
-        else:
-            workers = max(1, min(self.conf.cleaner.nova_concurrency,
-                                 len(ready)))
-            with concurrent.futures.ThreadPoolExecutor(
-                    workers, thread_name_prefix='cleaner-nova') as pool:
-                results = list(pool.map(self._nova_delete, ready))
-        for result in results:
-            if not (result[0] == 'deleted'
-                    or tuple(result[:2]) == ('error', 'delete')):
-                # Nothing was deleted, nor may have been: give it back.
-                budget.give_back()
-        deleted = collections.defaultdict(list)
-        for row, result in zip(ready, results, strict=True):
-            try:
-                deleted_at = self._finish_delete(row, result, report)
-                if deleted_at is not None:
-                    deleted[row.user_id].append((row, deleted_at))
-            except Exception as exc:
-                # The row keeps deleting_at; the next cycle re-checks Nova
-                # (404 then closes it) before anything else happens.
-                LOG.exception('cleaner: cannot record the deletion step of '
-                              '%s (%s)', row.instance_id, result[0])
-                report.failed += 1
-                try:
-                    self._fail(row, 'delete', 'cannot record: %s' % exc,
-                               None)
-                except Exception:
-                    LOG.exception('cleaner: database unavailable')
-            finally:
-                self._release(row)
         for user_id, entries in deleted.items():
             try:
                 self._deletion_notice(user_id, entries, report)
             except Exception:
                 LOG.exception('cleaner: deletion notice to %s failed',
                               user_id)
+
+    def _delete_server(self, row, budget: '_Budget', lock: threading.Lock,
+                    client_error=None):
+        """One server's deletion, on a pool thread: (row, report, time).
+
+        The report is None when the budget was full (the row waits, still
+        claimed); the time is when Nova accepted the delete, else None.
+        Never raises: every failure is confined to this row. The threads
+        share ``self.ctx``: oslo.db keeps a context's transaction state
+        per thread (the cycle's thread has used it first).
+        """
+        with lock:
+            if budget.full():
+                return row, None, None
+            budget.take()           # reserved; given back unless handed
+        part = Report()             # to Nova's delete call
+        with self._db_turn:
+            try:
+                fresh = self._prepare_delete(row, part)
+            except Exception as exc:
+                LOG.exception('cleaner: cannot prepare deletion of %s',
+                              row.instance_id)
+                self._fail_quietly(row, 'unexpected error: %s' % exc, part)
+                fresh = None
+            if fresh is None or self.dry_run:
+                if fresh is None:
+                    with lock:
+                        budget.give_back()
+                else:
+                    # A would-be deletion counts against the cap.
+                    self._dry_run(fresh, expiration.Action.DELETE, part)
+                self._release(row)
+                return row, part, None
+        result = client_error or self._nova_delete(fresh)
+        if not (result[0] == 'deleted'
+                or tuple(result[:2]) == ('error', 'delete')):
+            # Nothing was deleted, nor may have been: give it back.
+            with lock:
+                budget.give_back()
+        deleted_at = None
+        with self._db_turn:
+            try:
+                deleted_at = self._finish_delete(fresh, result, part)
+            except Exception as exc:
+                # The row keeps deleting_at; the next cycle re-checks Nova
+                # (404 then closes it) before anything else happens.
+                LOG.exception('cleaner: cannot record the deletion step of '
+                              '%s (%s)', fresh.instance_id, result[0])
+                part.failed += 1
+                self._fail_quietly(fresh, 'cannot record: %s' % exc, None)
+                self._release(fresh)
+            else:
+                if result[0] not in ('deleted', 'gone'):
+                    # finish removed the row (and its claim) otherwise.
+                    self._release(fresh)
+        return fresh, part, deleted_at
+
+    def _fail_quietly(self, row, error: str, report) -> None:
+        """_fail for a deletion thread: a database error is only logged."""
+        try:
+            self._fail(row, 'delete', error, report)
+        except Exception:
+            LOG.exception('cleaner: database unavailable')
+            if report is not None:
+                report.failed += 1
 
     def _prepare_delete(self, row, report: Report):
         """Re-read, re-check and mark_deleting; the row to delete or None.

@@ -45,9 +45,15 @@ OPTS = [
                     'cleaner dies, another may take the record once the '
                     'claim has lapsed. Must exceed the time of one '
                     'warning or deletion.'),
-    cfg.IntOpt('nova_concurrency', default=8, min=1,
-               help='Nova API calls (re-checks and deletions) a cleaner '
-                    'runs in parallel.'),
+    cfg.IntOpt('nova_concurrency', default=16, min=1,
+               help='Deletions a cleaner runs in parallel (each: its '
+                    'database steps, then the Nova re-check and delete '
+                    'calls). Nova needs two calls per server: at 100 ms '
+                    'each, 1,000 servers take about 13 s at 16, 26 s at 8. '
+                    'More gets through large backlogs faster but puts more '
+                    'load on the Nova API and holds as many database '
+                    'connections (keep it below the pool size, '
+                    '[database] max_pool_size + max_overflow).'),
     cfg.IntOpt('sync_interval', default=3600, min=0,
                help='Seconds between two reconciliations with Nova (list '
                     'every server, create missing records, close records '

@@ -38,6 +38,8 @@ from tests.unit.cleaner.fakes import T0
 from tests.unit.cleaner.fakes import events
 from tests.unit.cleaner.fakes import row_state
 
+MINUTE = datetime.timedelta(minutes=1)
+
 
 def test_claim_is_atomic(server_env):
     env = server_env
@@ -56,6 +58,39 @@ def test_claim_is_atomic(server_env):
     for t in threads:
         t.join()
     assert len(wins) == 1
+
+
+def test_claim_page_is_atomic(server_env):
+    """Cleaners claiming the same page at once: each row goes to exactly
+    one, and each gets back exactly the rows it holds."""
+    env = server_env
+    ids = [env.vm('vm%d' % i, expire_at=T0 + DAY).id for i in range(20)]
+    ids.reverse()                               # any order is kept
+    barrier = threading.Barrier(6)
+    got = {}
+
+    def grab(i):
+        barrier.wait()
+        got[i] = db_api.claim_page(context.get_admin_context(), ids,
+                                   'c%d' % i, T0,
+                                   datetime.timedelta(minutes=10))
+    threads = [threading.Thread(target=grab, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    taken = [row.id for rows in got.values() for row in rows]
+    assert sorted(taken) == sorted(ids)
+    for i, rows in got.items():
+        assert [r.id for r in rows] == [x for x in ids
+                                        if x in {r.id for r in rows}]
+        for row in rows:
+            assert row_state(env.ctx, row.id)['claimed_by'] == 'c%d' % i
+    # A live claim is never taken; a lapsed one is.
+    assert db_api.claim_page(env.ctx, ids, 'late', T0, MINUTE) == []
+    later = T0 + datetime.timedelta(minutes=11)
+    assert len(db_api.claim_page(env.ctx, ids, 'late', later,
+                                 MINUTE)) == 20
 
 
 def test_two_cleaners_in_parallel(server_env):
@@ -183,7 +218,8 @@ def test_extension_between_select_and_delete(mariadb_env, monkeypatch,
         return after if name in ('after_select', 'after_claim') else wrapper
     monkeypatch.setattr(db_api, 'due_ids', inject('after_select',
                                                   db_api.due_ids))
-    monkeypatch.setattr(db_api, 'claim', inject('after_claim', db_api.claim))
+    monkeypatch.setattr(db_api, 'claim_page', inject('after_claim',
+                                                     db_api.claim_page))
     monkeypatch.setattr(db_api, 'mark_deleting', inject(
         'before_mark_deleting', db_api.mark_deleting))
     report = env.run()

@@ -505,23 +505,24 @@ def test_dead_cleaners_claim_lapses(env):
 def test_due_step_is_rechecked_after_claim(env):
     """A row selected as due but warned by someone else meanwhile."""
     row = env.vm('vm', expire_at=T0 + 5 * DAY)
-    real = db_api.claim
+    real = db_api.claim_page
 
-    def claim(ctx, row_id, owner, now, ttl):
-        assert real(ctx, row_id, 'other', now, ttl)
-        fresh = db_api.get_claimed(ctx, row_id, 'other', now)
-        assert db_api.record_warning(ctx, fresh, 'other',
-                                     expiration.Action.FIRST_WARNING, now,
-                                     env.settings)
-        db_api.release(ctx, row_id, 'other')
-        return real(ctx, row_id, owner, now, ttl)
+    def claim_page(ctx, row_ids, owner, now, ttl):
+        for row_id in row_ids:
+            assert db_api.claim(ctx, row_id, 'other', now, ttl)
+            fresh = db_api.get_claimed(ctx, row_id, 'other', now)
+            assert db_api.record_warning(ctx, fresh, 'other',
+                                         expiration.Action.FIRST_WARNING,
+                                         now, env.settings)
+            db_api.release(ctx, row_id, 'other')
+        return real(ctx, row_ids, owner, now, ttl)
     import osvmexpire.db.api as api_mod
-    orig = api_mod.claim
-    api_mod.claim = claim
+    orig = api_mod.claim_page
+    api_mod.claim_page = claim_page
     try:
         report = env.run()
     finally:
-        api_mod.claim = orig
+        api_mod.claim_page = orig
     assert report.mails == 0
     assert len(events(env.ctx, 'vm', 'warned')) == 1
     assert row.id

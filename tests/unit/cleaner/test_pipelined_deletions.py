@@ -1,0 +1,87 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Deletions run whole (DB steps and Nova calls) on nova_concurrency
+threads: the rules and the cap hold however many run at once."""
+
+import threading
+import time
+
+from tests.unit.cleaner.fakes import DAY
+from tests.unit.cleaner.fakes import T0
+from tests.unit.cleaner.fakes import events
+from tests.unit.cleaner.fakes import row_state
+
+
+def overdue(env, instance_id, **kw):
+    return env.vm(instance_id, expire_at=T0 - DAY, notified_at=T0 - 11 * DAY,
+                  notified_last_at=T0 - 3 * DAY, **kw)
+
+
+def test_cap_holds_with_many_threads(env):
+    """More threads than budget, skipped servers among them: exactly the
+    cap reaches Nova's delete call, the rest waits, claims released."""
+    # Due first, so most of them are tried (and give their share back).
+    locked = [env.vm('a-locked%d' % i, locked=True, expire_at=T0 - 2 * DAY,
+                     notified_at=T0 - 12 * DAY,
+                     notified_last_at=T0 - 4 * DAY) for i in range(4)]
+    rows = [overdue(env, 'b-vm%02d' % i) for i in range(12)]
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow_get(_id):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+    env.nova.servers.on_get = slow_get
+    report = env.run(**{'cleaner.max_deletions_per_cycle': 5,
+                        'cleaner.nova_concurrency': 8})
+    assert report.deleted == 5 and report.skipped >= 1
+    assert report.skipped + report.capped == 11
+    assert not any(v.startswith('a-locked')
+                   for v in env.nova.servers.deleted)
+    assert len(env.nova.servers.deleted) == 5
+    deletes = [c for c in env.nova.servers.calls if c[0] == 'delete']
+    assert len(deletes) == 5
+    assert peak[0] > 1                          # they did run in parallel
+    for row in locked + rows:
+        state = row_state(env.ctx, row.id)
+        if state is not None:
+            assert state['claimed_by'] is None
+            assert state['deleting_at'] is None
+
+
+def test_all_deleted_in_parallel_each_once(env):
+    rows = [overdue(env, 'vm%02d' % i) for i in range(20)]
+    report = env.run(**{'cleaner.max_deletions_per_cycle': 0,
+                        'cleaner.nova_concurrency': 6})
+    assert report.deleted == 20 and report.failed == 0
+    assert sorted(env.nova.servers.deleted) == sorted(
+        r.instance_id for r in rows)
+    for row in rows:
+        assert row_state(env.ctx, row.id) is None
+        assert len(events(env.ctx, row.instance_id, 'deleted')) == 1
+    # One notice per owner, after the deletions.
+    assert report.mails >= 1
+
+
+def test_dry_run_with_threads_changes_nothing(env):
+    rows = [overdue(env, 'vm%02d' % i) for i in range(6)]
+    before = [row_state(env.ctx, r.id) for r in rows]
+    report = env.run(**{'cleaner.dry_run': True,
+                        'cleaner.max_deletions_per_cycle': 4,
+                        'cleaner.nova_concurrency': 8})
+    assert report.dry_run == 4 and report.capped == 2
+    assert env.nova.servers.calls == []
+    assert [row_state(env.ctx, r.id) for r in rows] == before
