@@ -359,6 +359,81 @@ def removed_instance_ids(ctx, instance_ids) -> set[str]:
     return result
 
 
+# -- worker: a batch of creations ---------------------------------------------
+
+@_main.writer
+def create_vmexpires(ctx, instances: list[dict],
+                     settings: expiration.Settings,
+                     actor: str | None = None) -> list[str]:
+    """Start tracking many instances in one transaction; their ids.
+
+    The batched :func:`create_vmexpire` of the worker (``respect_tombstone``
+    semantics): each dict has ``instance_id``, ``project_id``,
+    ``expire_at`` and optionally ``instance_name``, ``user_id``,
+    ``domain_id``, ``created_at``, ``detail``; instance ids must be
+    distinct. Instances tracked already or whose last lifecycle event is
+    terminal are skipped; the others get their record and ``created``
+    event with two multi-row INSERTs. An instance tracked by someone else
+    meanwhile raises :class:`exception.Duplicate` and nothing is written.
+    """
+    M = models.VmExpire
+    session = ctx.session
+    ids = [item['instance_id'] for item in instances]
+    skip = set()
+    for start in range(0, len(ids), 500):
+        skip.update(session.scalars(sa.select(M.instance_id).where(
+            M.instance_id.in_(ids[start:start + 500]))))
+    skip |= removed_instance_ids(ctx, ids)
+    now = utcnow()
+    rows, events = [], []
+    for item in instances:
+        if item['instance_id'] in skip:
+            continue
+        row = M(id=str(uuid.uuid4()), instance_id=item['instance_id'],
+                instance_name=(item.get('instance_name') or '')[:255],
+                project_id=item['project_id'],
+                user_id=item.get('user_id'),
+                domain_id=item.get('domain_id'),
+                created_at=expiration.utc(item.get('created_at') or now),
+                expire_at=expiration.utc(item['expire_at']),
+                notified_at=None, notified_last_at=None, extensions=0,
+                version=1, failures=0, extend_notice_pending=False)
+        row.next_action_at = expiration.next_step(row, settings).at
+        rows.append({c.key: getattr(row, c.key)
+                     for c in M.__table__.columns})
+        events.append({
+            'vmexpire_id': row.id, 'instance_id': row.instance_id,
+            'project_id': row.project_id, 'event': 'created',
+            'actor': actor or ctx.actor or 'unknown', 'created_at': now,
+            'detail': dict(item.get('detail') or {},
+                           expire_at=_iso(row.expire_at))})
+    if rows:
+        try:
+            session.execute(sa.insert(M.__table__), rows)
+        except db_exc.DBDuplicateEntry:
+            raise exception.Duplicate(
+                'an instance of the batch was tracked meanwhile')
+        session.execute(sa.insert(models.VmExpireEvent.__table__), events)
+    return [row['instance_id'] for row in rows]
+
+
+@_main.reader
+def terminal_instance_ids(ctx, instance_ids) -> set[str]:
+    """Of ``instance_ids``, those with any deleted/closed/removed event.
+
+    The worker's check, after committing new records, for a delete that
+    another worker handled at the same moment.
+    """
+    E = models.VmExpireEvent
+    ids = list(instance_ids)
+    result = set()
+    for start in range(0, len(ids), 500):
+        result.update(ctx.session.scalars(sa.select(E.instance_id).where(
+            E.instance_id.in_(ids[start:start + 500]),
+            E.event.in_(models.TERMINAL_EVENTS)).distinct()))
+    return result
+
+
 # -- audit trail -------------------------------------------------------------
 
 @_main.writer

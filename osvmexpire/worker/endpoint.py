@@ -30,14 +30,22 @@ event                          effect
 ``[compute.]instance.update``  the stored instance name follows renames
 =============================  ==============================================
 
-The result tells oslo.messaging what to do with the message: HANDLED
+Notifications arrive in batches (oslo.messaging's batch listener, up to
+``[worker] batch_size`` of them or what came within ``batch_timeout``).
+The creations of distinct instances in a batch are stored together in one
+transaction (:func:`db_api.create_vmexpires`), which is what a burst of
+boots needs; everything else is handled one message at a time, in order.
+
+The result tells oslo.messaging what to do with the batch: HANDLED
 acknowledges it; REQUEUE (database down, any transient fault) gives it
-back to RabbitMQ so nothing is lost. A payload that can never be applied
+back to RabbitMQ so nothing is lost (the messages of the batch that were
+applied are applied again, harmlessly). A payload that can never be applied
 (no instance id...) is logged once, with its message id, and acknowledged.
 Exclusions are not looked at here: every server gets a record and the
 cleaner checks exclusions when it acts.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import threading
@@ -185,9 +193,83 @@ class NovaNotificationEndpoint:
         self._clock = clock or db_api.utcnow
         self._failures = 0
         self._lock = threading.Lock()
+        # SQLite has a single writer: concurrent batches of one process
+        # would fail with "database is locked" and be requeued in storms,
+        # so they take turns. Server databases need no such thing.
+        connection = conf.database.connection or ''
+        self._write_turn = (threading.Lock()
+                            if connection.startswith('sqlite')
+                            else contextlib.nullcontext())
 
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        return self.handle(event_type, payload, metadata)
+    def info(self, messages: list[dict]) -> str:
+        """A batch from the batch listener: dicts with ``event_type``,
+        ``payload``, ``metadata``... already matched by ``filter_rule``."""
+        return self.handle_batch(messages)
+
+    def handle_batch(self, messages: list[dict]) -> str:
+        """Apply a batch; HANDLED, or REQUEUE for the whole batch."""
+        creates, rest = self._split(messages)
+        with self._write_turn:
+            if creates:
+                try:
+                    self._create_all(context.get_admin_context(), creates)
+                except (exception.Duplicate, *PERMANENT_DB_ERRORS) as exc:
+                    # Another worker tracked one of them meanwhile, or one
+                    # payload is refused: one by one, each gets its answer.
+                    LOG.debug('Batch of %d creations handled one by one: '
+                              '%s', len(creates), exc)
+                    rest = list(messages)
+                except TRANSIENT_ERRORS as exc:
+                    LOG.warning('Requeueing %d notifications: %s',
+                                len(messages), exc)
+                    self._pause()
+                    return REQUEUE
+                except Exception:
+                    LOG.exception('Requeueing %d notifications after an '
+                                  'unexpected error', len(messages))
+                    self._pause()
+                    return REQUEUE
+            for msg in rest:
+                # The first failure requeues the whole batch: no point in
+                # applying later messages that will come back anyway.
+                if self.handle(msg.get('event_type'), msg.get('payload'),
+                               msg.get('metadata')) == REQUEUE:
+                    return REQUEUE
+        with self._lock:
+            self._failures = 0
+        return HANDLED
+
+    @staticmethod
+    def _split(messages: list[dict]):
+        """The creations to store together, and the other messages.
+
+        A creation goes with the batch when its payload is valid and its
+        instance appears nowhere else in the batch; so the two groups
+        concern different instances and their order does not matter,
+        while a create and a delete (or two creates) of one instance are
+        applied one by one, in the order they came.
+        """
+        seen: dict[str, int] = {}
+        parsed = []
+        for msg in messages:
+            event_type = msg.get('event_type')
+            try:
+                inst = parse_instance(
+                    msg.get('payload'),
+                    require_project=event_type in CREATE_EVENTS)
+            except MalformedNotification:
+                inst = None
+            if inst is not None:
+                seen[inst.instance_id] = seen.get(inst.instance_id, 0) + 1
+            parsed.append((msg, event_type, inst))
+        creates, rest = [], []
+        for msg, event_type, inst in parsed:
+            if (event_type in CREATE_EVENTS and inst is not None
+                    and seen[inst.instance_id] == 1):
+                creates.append((inst, event_type))
+            else:
+                rest.append(msg)
+        return creates, rest
 
     def handle(self, event_type: str, payload, metadata=None) -> str:
         """Apply one notification; return HANDLED or REQUEUE."""
@@ -265,6 +347,41 @@ class NovaNotificationEndpoint:
         if any(e.event in models.TERMINAL_EVENTS for e in events):
             db_api.close_instance(ctx, instance.instance_id,
                                   detail={'source': event_type,
+                                          'reason': 'deleted meanwhile'})
+
+    def _create_all(self, ctx, creates: list[tuple[Instance, str]]) -> None:
+        """:meth:`_create` for many distinct instances, in one transaction
+        and one post-commit check."""
+        now = self._clock()
+        items, expiries = [], {}
+        for inst, event_type in creates:
+            created = inst.created_at or now
+            expire_at = expiration.initial_expiry(created, self.settings,
+                                                  now=now)
+            expiries[inst.instance_id] = (inst.project_id, expire_at)
+            items.append({
+                'instance_id': inst.instance_id,
+                'project_id': inst.project_id, 'expire_at': expire_at,
+                'instance_name': inst.name or '', 'user_id': inst.user_id,
+                'domain_id': inst.domain_id,
+                'created_at': min(created, now),
+                'detail': {'source': event_type}})
+        new_ids = db_api.create_vmexpires(ctx, items, self.settings)
+        for iid in new_ids:
+            project_id, expire_at = expiries[iid]
+            LOG.info('Tracking instance %s of project %s, expires %sZ',
+                     iid, project_id, expire_at.isoformat())
+        if len(new_ids) < len(items):
+            LOG.debug('%d of %d instances tracked already or deleted',
+                      len(items) - len(new_ids), len(items))
+        if not new_ids:
+            return
+        # A delete handled meanwhile by another worker: see _create.
+        sources = dict((inst.instance_id, event_type)
+                       for inst, event_type in creates)
+        for iid in sorted(db_api.terminal_instance_ids(ctx, new_ids)):
+            db_api.close_instance(ctx, iid,
+                                  detail={'source': sources[iid],
                                           'reason': 'deleted meanwhile'})
 
     def _delete(self, ctx, instance: Instance, event_type: str) -> None:

@@ -17,10 +17,10 @@ All workers join the same pool (``[nova_notifications] pool_name``), so
 RabbitMQ gives the pool one copy of every notification, beside the copies
 of other consumers such as Ceilometer, and spreads it over the workers.
 
-A message is acknowledged only after its database transaction committed;
-REQUEUE returns it to the queue. A lost connection is re-established by
-oslo.messaging, and messages that were unacknowledged at that moment are
-delivered again (the handlers are idempotent).
+A message is acknowledged only after its batch was applied and
+committed; REQUEUE returns the batch to the queue. A lost connection is
+re-established by oslo.messaging, and messages that were unacknowledged
+at that moment are delivered again (the handlers are idempotent).
 """
 
 import cotyledon
@@ -47,7 +47,9 @@ def targets(conf: cfg.ConfigOpts) -> list[oslo_messaging.Target]:
 
 
 def build_listener(conf: cfg.ConfigOpts, transport=None, endpoint=None):
-    """A notification listener (not started) for Nova's instance events.
+    """A batch notification listener (not started) for Nova's instance
+    events: the endpoint gets up to ``[worker] batch_size`` notifications
+    at once, or what arrived within ``batch_timeout`` seconds.
 
     ``transport`` defaults to ``[oslo_messaging_notifications]
     transport_url`` or ``[DEFAULT] transport_url``.
@@ -56,9 +58,11 @@ def build_listener(conf: cfg.ConfigOpts, transport=None, endpoint=None):
         transport = oslo_messaging.get_notification_transport(conf)
     if endpoint is None:
         endpoint = worker_endpoint.NovaNotificationEndpoint(conf)
-    return oslo_messaging.get_notification_listener(
+    return oslo_messaging.get_batch_notification_listener(
         transport, targets(conf), [endpoint], executor='threading',
-        allow_requeue=True, pool=conf.nova_notifications.pool_name)
+        allow_requeue=True, pool=conf.nova_notifications.pool_name,
+        batch_size=conf.worker.batch_size,
+        batch_timeout=conf.worker.batch_timeout)
 
 
 class NotificationWorker(cotyledon.Service):

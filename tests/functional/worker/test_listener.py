@@ -44,7 +44,7 @@ def server_db(request):
 
 
 class CountingEndpoint(worker_endpoint.NovaNotificationEndpoint):
-    """The real endpoint, recording each result per message id."""
+    """The real endpoint, recording its batch's result per message id."""
 
     def __init__(self, conf, delay: float = 0.0, **kw):
         kw.setdefault('retry_delay', 0.05)
@@ -54,13 +54,14 @@ class CountingEndpoint(worker_endpoint.NovaNotificationEndpoint):
         self.results = collections.defaultdict(list)
         self.lock = threading.Lock()
 
-    def handle(self, event_type, payload, metadata=None):
+    def info(self, messages):
         if self.delay:
-            time.sleep(self.delay)
-        result = super().handle(event_type, payload, metadata)
+            time.sleep(self.delay * len(messages))
+        result = super().info(messages)
         with self.lock:
-            self.results[(metadata or {}).get('message_id')].append(
-                (event_type, result))
+            for msg in messages:
+                self.results[msg['metadata'].get('message_id')].append(
+                    (msg['event_type'], result))
         return result
 
     def count(self, result=None) -> int:
@@ -198,6 +199,8 @@ def test_rabbitmq_connection_drop(vhost, bus, tmp_path):
     busy: it reconnects, and every notification is applied exactly once."""
     with fixtures.Database('postgresql') as db:
         conf = db.config(**bus.overrides())
+        # small batches: the backlog drains gradually, the drop lands in it
+        conf.set_override('batch_size', 10, group='worker')
         ep = CountingEndpoint(conf, delay=0.03)
         bus.start_listener(conf, endpoint=ep, threads=2)
         first = [new_id() for _ in range(300)]
@@ -254,10 +257,12 @@ class _Counter:
     def __init__(self, recorder):
         self.recorder = recorder
 
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+    def info(self, messages):
         with self.recorder.lock:
-            self.recorder.results[metadata.get('message_id')].append(
-                (event_type, worker_endpoint.HANDLED))
+            for msg in messages:
+                self.recorder.results[
+                    msg['metadata'].get('message_id')].append(
+                        (msg['event_type'], worker_endpoint.HANDLED))
         return worker_endpoint.HANDLED
 
 
@@ -281,7 +286,8 @@ def test_broker_restart_with_durable_queues(private_rabbit, tmp_path):
         conf = service.new_config()
         conf(['--config-file', str(path)], project='os-vm-expire',
              default_config_files=[])
-        ep = CountingEndpoint(conf, delay=0.02)
+        conf.set_override('batch_size', 10, group='worker')
+        ep = CountingEndpoint(conf, delay=0.1)
         try:
             bus.start_listener(conf, endpoint=ep, threads=2)
             first = [new_id() for _ in range(200)]

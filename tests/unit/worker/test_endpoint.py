@@ -38,10 +38,17 @@ def ep(sqlite_db):
         clock=lambda: NOW)
 
 
-def send(ep, name, instance_id=None, message_id='m-1', **changes):
+def message(name, instance_id=None, message_id='m-1', **changes):
+    """One notification as the batch listener hands it over."""
     msg = fakes.notification(name, instance_id, **changes)
-    return ep.info({}, msg['publisher_id'], msg['event_type'],
-                   msg['payload'], {'message_id': message_id})
+    return {'ctxt': {}, 'publisher_id': msg['publisher_id'],
+            'event_type': msg['event_type'], 'payload': msg['payload'],
+            'metadata': {'message_id': message_id}}
+
+
+def send(ep, name, instance_id=None, message_id='m-1', **changes):
+    """A batch of one notification."""
+    return ep.info([message(name, instance_id, message_id, **changes)])
 
 
 def record(ctx, iid=IID):
@@ -183,6 +190,23 @@ def test_create_after_admin_removal_is_ignored(ep, admin_ctx):
 def test_create_racing_with_delete_leaves_no_record(ep, admin_ctx,
                                                     monkeypatch):
     """A delete committed between our tombstone check and our commit."""
+    real_check = db_api.terminal_instance_ids
+
+    def check(ctx, ids):
+        # what another worker did meanwhile: a tombstone, no record seen
+        monkeypatch.setattr(db_api, 'terminal_instance_ids', real_check)
+        db_api.add_event(ctx, 'closed', IID, actor='other-worker')
+        return real_check(ctx, ids)
+
+    monkeypatch.setattr(db_api, 'terminal_instance_ids', check)
+    assert send(ep, 'instance-create-end') == HANDLED
+    assert record(admin_ctx) is None
+    assert kinds(admin_ctx) == ['created', 'closed', 'closed']
+
+
+def test_single_create_racing_with_delete_leaves_no_record(ep, admin_ctx,
+                                                           monkeypatch):
+    """The same race on the one-by-one path."""
     real_list = db_api.list_events
 
     def list_events(ctx, **kw):
@@ -192,7 +216,9 @@ def test_create_racing_with_delete_leaves_no_record(ep, admin_ctx,
         return real_list(ctx, **kw)
 
     monkeypatch.setattr(db_api, 'list_events', list_events)
-    assert send(ep, 'instance-create-end') == HANDLED
+    msg = message('instance-create-end')
+    assert ep.handle(msg['event_type'], msg['payload'],
+                     msg['metadata']) == HANDLED
     assert record(admin_ctx) is None
     assert kinds(admin_ctx) == ['created', 'closed', 'closed']
 
@@ -284,9 +310,10 @@ def test_other_event_is_ignored(ep, admin_ctx):
 def test_malformed_payload_is_dropped_and_logged_once(ep, admin_ctx,
                                                       caplog):
     caplog.set_level(logging.ERROR)
-    result = ep.info({}, 'nova-compute:h', 'instance.create.end',
-                     {'nova_object.data': {'uuid': IID}},
-                     {'message_id': 'msg-42'})
+    result = ep.info([{'ctxt': {}, 'publisher_id': 'nova-compute:h',
+                       'event_type': 'instance.create.end',
+                       'payload': {'nova_object.data': {'uuid': IID}},
+                       'metadata': {'message_id': 'msg-42'}}])
     assert result == HANDLED
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
@@ -306,6 +333,7 @@ def test_transient_failure_requeues(ep, admin_ctx, monkeypatch, error):
     def fail(*a, **kw):
         raise error
     monkeypatch.setattr(db_api, 'create_vmexpire', fail)
+    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
     monkeypatch.setattr(db_api, 'close_instance', fail)
     assert send(ep, 'instance-create-end') == REQUEUE
     assert send(ep, 'instance-delete-end') == REQUEUE
@@ -319,6 +347,7 @@ def test_data_error_is_dropped(ep, monkeypatch):
     def fail(*a, **kw):
         raise db_exc.DBDataError('Data too long for column')
     monkeypatch.setattr(db_api, 'create_vmexpire', fail)
+    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
     assert send(ep, 'instance-create-end') == HANDLED
 
 
@@ -331,12 +360,13 @@ def test_requeue_backs_off(sqlite_db, monkeypatch):
     def fail(*a, **kw):
         raise db_exc.DBConnectionError('down')
     monkeypatch.setattr(db_api, 'create_vmexpire', fail)
+    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
     for _ in range(5):
         assert send(ep, 'instance-create-end') == REQUEUE
     assert sleeps == [0.5, 1, 2, 2, 2]
     monkeypatch.undo()
     monkeypatch.setattr(endpoint.time, 'sleep', sleeps.append)
     assert send(ep, 'instance-create-end') == HANDLED
-    monkeypatch.setattr(db_api, 'create_vmexpire', fail)
+    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
     assert send(ep, 'instance-create-end') == REQUEUE
     assert sleeps[-1] == 0.5
