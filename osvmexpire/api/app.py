@@ -28,9 +28,11 @@ the last and into Pecan; the answer comes back up the same way:
 8. Pecan, with the hooks of :mod:`osvmexpire.api.hooks`.
 """
 
+import functools
 import logging
 
 import pecan
+import pecan.util
 import webob.multidict
 from keystonemiddleware import auth_token
 from oslo_config import cfg
@@ -70,9 +72,35 @@ class Request(pecan.Request):
                                       'controllers')
 
 
+@functools.lru_cache(maxsize=1024)
+def _function_argspec(func):
+    return _pecan_argspec(func)
+
+
+_pecan_argspec = pecan.util._getargspec
+
+
+def _cached_argspec(func):
+    """Pecan's argspec of a controller, computed once per function.
+
+    Pecan's RestController routing asks for the argspec of the same
+    controller methods several times per request, and each time its
+    helper builds a new namedtuple class (an ``eval``) around
+    ``inspect.getfullargspec``: about a fifth of a single GET. A bound
+    method has the argspec of its function (``self`` included).
+    """
+    target = getattr(func, '__func__', func)
+    try:
+        return _function_argspec(target)
+    except TypeError:  # unhashable callable: no cache
+        return _pecan_argspec(func)
+
+
 def make_pecan_app(conf: cfg.ConfigOpts, enforcer=None):
     """The bare Pecan application (no authentication)."""
     enforcer = enforcer or policy.init(conf)
+    # pecan.util.getargspec (routing) calls this module global; see above.
+    pecan.util._getargspec = _cached_argspec
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ConfigHook(conf, enforcer), hooks.ContextHook(),

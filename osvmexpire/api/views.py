@@ -16,7 +16,6 @@ The field names of ``vmexpire`` are those of the original service
 ``updated``) plus the fields that say exactly what will happen when.
 """
 
-import calendar
 import datetime
 
 from osvmexpire import expiration
@@ -27,11 +26,18 @@ def iso(value: datetime.datetime | None) -> str | None:
     """ISO 8601 in UTC with Z, to the second, or None."""
     if value is None:
         return None
-    return expiration.utc(value).isoformat(timespec='seconds') + 'Z'
+    if value.tzinfo is not None:  # the database gives naive UTC
+        value = expiration.utc(value)
+    return value.isoformat(timespec='seconds') + 'Z'
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_SECOND = datetime.timedelta(seconds=1)
 
 
 def unix(value: datetime.datetime) -> int:
-    return calendar.timegm(expiration.utc(value).timetuple())
+    """Unix seconds (whole, like ``calendar.timegm``)."""
+    return (expiration.utc(value) - _EPOCH) // _SECOND
 
 
 def is_excluded(row: models.VmExpire, excluded: dict[str, set[str]]) -> bool:
@@ -42,7 +48,10 @@ def is_excluded(row: models.VmExpire, excluded: dict[str, set[str]]) -> bool:
 
 def vmexpire(row: models.VmExpire, base_url: str, now: datetime.datetime,
              settings: expiration.Settings,
-             excluded: dict[str, set[str]]) -> dict:
+             excluded: bool | dict[str, set[str]]) -> dict:
+    """``excluded``: the answer, or all exclusions to check the row in."""
+    if not isinstance(excluded, bool):
+        excluded = is_excluded(row, excluded)
     step = expiration.next_step(row, settings)
     return {
         'id': row.id,
@@ -63,7 +72,7 @@ def vmexpire(row: models.VmExpire, base_url: str, now: datetime.datetime,
         'notified_at': iso(row.notified_at),
         'notified_last_at': iso(row.notified_last_at),
         'next_action': {'action': str(step.action), 'at': iso(step.at)},
-        'excluded': is_excluded(row, excluded),
+        'excluded': bool(excluded),
         'links': [{'rel': 'self', 'href': '%s/v1/%s/vmexpires/%s'
                    % (base_url, row.project_id, row.id)}],
     }

@@ -31,20 +31,27 @@ from osvmexpire.policies import vmexpire as rules
 
 
 def _render(rows) -> list[dict]:
-    req = pecan.request
-    excluded = db_api.excluded_ids(base.ctx())
+    """Rows of the ``*_view`` queries carry ``excluded``; a row a write
+    returned is checked against the exclusions of its own ids."""
+    settings = pecan.request.settings  # read once: pecan.request is a proxy
     now = db_api.utcnow()
     url = base.base_url()
-    return [views.vmexpire(row, url, now, req.settings, excluded)
+    if rows and not hasattr(rows[0], 'excluded'):
+        excluded = db_api.excluded_ids(base.ctx())
+        return [views.vmexpire(row, url, now, settings,
+                               views.is_excluded(row, excluded))
+                for row in rows]
+    return [views.vmexpire(row, url, now, settings, row.excluded)
             for row in rows]
 
 
-def _get_row(vmexpire_id: str | None):
+def _get_row(vmexpire_id: str | None, get=None):
     if not vmexpire_id:
         # An empty path segment (/vmexpires//events): nothing lives there.
         pecan.abort(404)
     vmexpire_id = schemas.uuid_id(vmexpire_id, 'vmexpire id')
-    return db_api.get_vmexpire(base.ctx(), vmexpire_id, base.scope())
+    return (get or db_api.get_vmexpire)(base.ctx(), vmexpire_id,
+                                        base.scope())
 
 
 # Methods of /vmexpires/ itself (records are created by Nova events, or
@@ -86,7 +93,7 @@ class VmExpiresController(rest.RestController):
             base.authorize(rules.LIST_ALL, self.project_id)
             project = None
         try:
-            rows, total = db_api.list_vmexpires(
+            rows, total = db_api.list_vmexpires_view(
                 base.ctx(), project_id=project,
                 instance_id=query['instance_id'], user_id=query['user_id'],
                 expire_before=query['expire_before'],
@@ -106,7 +113,7 @@ class VmExpiresController(rest.RestController):
     @pecan.expose('json')
     def get_one(self, vmexpire_id=None):
         schemas.no_query(pecan.request.GET)
-        row = _get_row(vmexpire_id)
+        row = _get_row(vmexpire_id, db_api.get_vmexpire_view)
         base.authorize(rules.GET, row.project_id)
         return {'vmexpire': _render([row])[0]}
 

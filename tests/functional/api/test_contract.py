@@ -87,6 +87,36 @@ def test_list_is_scoped_paged_and_sorted(api, rows):
                .json['vmexpires']) == 3
 
 
+
+def test_list_pages_keep_total_exclusions_and_marker_rules(api, rows):
+    """One statement per page (rows, exclusions and total together): the
+    last, empty page still has the total; a marker of another project or
+    one that does not exist is 400; exclusions show per row."""
+    last = api.get(V + '?marker=%s' % rows['c'].id, headers=MEMBER).json
+    assert last == {'vmexpires': [], 'total': 3, 'links': []}
+    only_u1 = api.get(V + '?user_id=u1&marker=%s' % rows['b'].id,
+                      headers=MEMBER).json
+    assert only_u1['vmexpires'] == [] and only_u1['total'] == 2
+    for marker in (rows['d'].id, str(uuid.uuid4())):
+        base.assert_error(api.get(V + '?marker=%s' % marker, headers=MEMBER,
+                                  expect_errors=True), 400)
+    # An admin's all_tenants listing may page on any project's record.
+    after_d = api.get(V + '?all_tenants=1&marker=%s' % rows['d'].id,
+                      headers=ADMIN).json
+    assert [r['id'] for r in after_d['vmexpires']] == [
+        rows['a'].id, rows['b'].id, rows['c'].id]
+    assert after_d['total'] == 4
+    X = '/v1/p1/vmexcludes/'
+    api.post_json(X, {'id': 'u2', 'type': 'user'}, headers=ADMIN,
+                  status=202)
+    listed = api.get(V, headers=MEMBER).json['vmexpires']
+    assert [r['excluded'] for r in listed] == [False, False, True]
+    api.post_json(X, {'id': 'default', 'type': 'domain'}, headers=ADMIN,
+                  status=202)
+    listed = api.get(V + '?limit=2', headers=MEMBER).json
+    assert [r['excluded'] for r in listed['vmexpires']] == [True, True]
+    assert listed['total'] == 3
+
 def test_list_filters(api, rows):
     def ids(query, headers=MEMBER):
         return [r['id'] for r in api.get(V + '?' + query,
@@ -487,7 +517,7 @@ def test_backend_failures_are_503_json(sqlite_db):
 
     from osvmexpire.cleaner import reconcile
     api = base.make_app(sqlite_db)
-    with mock.patch('osvmexpire.db.api.list_vmexpires',
+    with mock.patch('osvmexpire.db.api.list_vmexpires_view',
                     side_effect=db_exc.DBConnectionError('db down')):
         err = base.assert_error(api.get(V, headers=MEMBER,
                                         expect_errors=True), 503)
