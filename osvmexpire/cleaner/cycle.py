@@ -455,8 +455,8 @@ class Cycle:
             with concurrent.futures.ThreadPoolExecutor(
                     workers, thread_name_prefix='cleaner-delete') as pool:
                 outcomes = list(pool.map(
-                    lambda row: self._delete_server(row, budget, lock,
-                                                 client_error),
+                    lambda row: self._delete_guarded(row, budget, lock,
+                                                     client_error),
                     pending))
             waiting = []
             for row, part, deleted_at in outcomes:
@@ -481,8 +481,17 @@ class Cycle:
                 LOG.exception('cleaner: deletion notice to %s failed',
                               user_id)
 
+    def _delete_guarded(self, row, budget: '_Budget',
+                        lock: threading.Lock, client_error=None):
+        """_delete_server; an unforeseen error fails this row only."""
+        try:
+            return self._delete_server(row, budget, lock, client_error)
+        except Exception:
+            LOG.exception('cleaner: deletion of %s failed', row.instance_id)
+            return row, Report(failed=1), None
+
     def _delete_server(self, row, budget: '_Budget', lock: threading.Lock,
-                    client_error=None):
+                       client_error=None):
         """One server's deletion, on a pool thread: (row, report, time).
 
         The report is None when the budget was full (the row waits, still
