@@ -241,16 +241,18 @@ class NovaNotificationEndpoint:
 
     @staticmethod
     def _split(messages: list[dict]):
-        """The creations to store together, and the other messages.
+        """The creations to store together, and the messages to apply
+        one by one.
 
-        A creation goes with the batch when its payload is valid and its
-        instance appears nowhere else in the batch; so the two groups
-        concern different instances and their order does not matter,
-        while a create and a delete (or two creates) of one instance are
-        applied one by one, in the order they came.
+        A creation goes with the batch when its payload is valid and no
+        delete or rename of its instance is in the batch; so the two
+        groups concern different instances and their order does not
+        matter, while a create and a delete of one instance are applied
+        one by one, in the order they came. A repeated creation (Nova's
+        two formats, a redelivery) would be a no-op after the first one,
+        so only the first is kept; so is an update that renames nothing.
         """
-        seen: dict[str, int] = {}
-        parsed = []
+        parsed, conflicts = [], set()
         for msg in messages:
             event_type = msg.get('event_type')
             try:
@@ -259,14 +261,20 @@ class NovaNotificationEndpoint:
                     require_project=event_type in CREATE_EVENTS)
             except MalformedNotification:
                 inst = None
-            if inst is not None:
-                seen[inst.instance_id] = seen.get(inst.instance_id, 0) + 1
             parsed.append((msg, event_type, inst))
-        creates, rest = [], []
+            if inst is None:
+                continue
+            if event_type in DELETE_EVENTS or (
+                    event_type in UPDATE_EVENTS and inst.renamed
+                    and inst.name is not None):
+                conflicts.add(inst.instance_id)
+        creates, taken, rest = [], set(), []
         for msg, event_type, inst in parsed:
             if (event_type in CREATE_EVENTS and inst is not None
-                    and seen[inst.instance_id] == 1):
-                creates.append((inst, event_type))
+                    and inst.instance_id not in conflicts):
+                if inst.instance_id not in taken:
+                    taken.add(inst.instance_id)
+                    creates.append((inst, event_type))
             else:
                 rest.append(msg)
         return creates, rest
@@ -383,6 +391,8 @@ class NovaNotificationEndpoint:
             db_api.close_instance(ctx, iid,
                                   detail={'source': sources[iid],
                                           'reason': 'deleted meanwhile'})
+            LOG.info('Instance %s was deleted meanwhile: expiration '
+                     'closed', iid)
 
     def _delete(self, ctx, instance: Instance, event_type: str) -> None:
         iid = instance.instance_id

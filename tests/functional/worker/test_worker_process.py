@@ -116,7 +116,13 @@ def test_two_workers_split_without_double_records(backend, bus, tmp_path):
                 assert events(db, iid) == ['created'], iid
             time.sleep(0.5)     # let the last log lines be written
             tracked = TRACKED.findall(log_file.read_text())
-            assert sorted(i for _, i in tracked) == sorted(ids)
+            assert {i for _, i in tracked} == set(ids)
+            # A late copy of a create may race with the delete of its
+            # server and be tracked a second time; the post-commit check
+            # closes it at once (no record left, checked above). Servers
+            # that live on were tracked exactly once.
+            live = [i for _, i in tracked if i not in gone]
+            assert sorted(live) == sorted(ids[20:])
             by_pid = {}
             for pid, _ in tracked:
                 by_pid[pid] = by_pid.get(pid, 0) + 1

@@ -159,16 +159,17 @@ def test_mixed_batch(ep, admin_ctx, bulk_calls, caplog):
 
 
 def test_duplicates_inside_a_batch(ep, admin_ctx, bulk_calls):
-    """Both formats of one creation, and repeats: one record, one event;
-    the instance goes one by one, the distinct ones together."""
+    """Both formats of one creation, and repeats: one record, one event,
+    from the first of them (what one by one would do)."""
     dup, other = new_id(), new_id()
-    batch = [msg('instance-create-end', dup),
+    batch = [msg('compute-instance-create-end', dup),
              msg('instance-create-end', other),
-             msg('compute-instance-create-end', dup),
-             msg('instance-create-end', dup)]
+             msg('instance-create-end', dup),
+             msg('compute-instance-create-end', dup)]
     assert ep.info(batch) == HANDLED
-    assert bulk_calls == [[other]]
-    assert kinds(admin_ctx, dup) == ['created']
+    assert bulk_calls == [sorted([dup, other])]
+    [event] = db_api.list_events(admin_ctx, instance_id=dup)
+    assert event.detail['source'] == 'compute.instance.create.end'
     assert kinds(admin_ctx, other) == ['created']
     # the whole batch again (a redelivery): nothing changes
     before = record(admin_ctx, dup).expire_at
@@ -176,6 +177,22 @@ def test_duplicates_inside_a_batch(ep, admin_ctx, bulk_calls):
     assert kinds(admin_ctx, dup) == ['created']
     assert kinds(admin_ctx, other) == ['created']
     assert record(admin_ctx, dup).expire_at == before
+
+
+def test_updates_beside_a_creation(ep, admin_ctx, bulk_calls):
+    """Nova's updates that rename nothing do not hold a creation back; a
+    rename does, and is applied after the creation, in order."""
+    plain, renamed = new_id(), new_id()
+    batch = [msg('instance-update', plain, old_display_name=None),
+             msg('instance-create-end', plain),
+             msg('instance-create-end', renamed),
+             msg('instance-update', plain, old_display_name=None),
+             msg('instance-update', renamed, display_name='new-name',
+                 old_display_name='test-vm')]
+    assert ep.info(batch) == HANDLED
+    assert bulk_calls == [[plain]]
+    assert record(admin_ctx, plain).instance_name == 'test-vm'
+    assert record(admin_ctx, renamed).instance_name == 'new-name'
 
 
 @pytest.mark.parametrize('order', ['create-first', 'delete-first'])
