@@ -439,10 +439,14 @@ def create_databases() -> tuple[dict, list[str]]:
     check under the machine lock means no cloud uses these names). SQLite
     is the fallback: several Nova processes write the same file and a
     loaded machine then gives "database is locked" even with WAL and a
-    60 s busy timeout.
+    60 s busy timeout. ``LOCALCLOUD_SQLITE=1`` forces SQLite (to test
+    that path on a machine where MariaDB runs).
     """
     sqlite = {n: 'sqlite:///%s/%s.sqlite%s' % (DATA, n, SQLITE_OPTS)
               for n in CLOUD_DBS + ('osvmexpire',)}
+    if os.environ.get('LOCALCLOUD_SQLITE') == '1':
+        say('LOCALCLOUD_SQLITE=1: every database is SQLite')
+        return sqlite, []
     if port_free(3306):
         say('MariaDB is not running on 127.0.0.1:3306: every database '
             '(Keystone, Glance, Placement, Nova, os-vm-expire) is SQLite, '
@@ -475,10 +479,16 @@ SQLITE_OPTS = '?timeout=60'
 DB_URLS: dict[str, str] = {}
 # Small pools: a dozen processes share MariaDB's 151 connections with the
 # other tests on the machine (oslo.db's default overflow is 50 each).
+# (SQLite's pool takes none of these options.)
 POOL = """max_pool_size = 3
 max_overflow = 5
 pool_timeout = 60
 """
+
+
+def pool(name: str) -> str:
+    """The pool options for a database's config section."""
+    return POOL if DB_URLS[name].startswith('mysql') else ''
 
 
 def wal(*names: str) -> None:
@@ -523,7 +533,7 @@ memcached_servers =
 use_stderr = true
 [database]
 connection = {db['keystone']}
-{POOL}[token]
+{pool('keystone')}[token]
 provider = fernet
 expiration = 7200
 [fernet_tokens]
@@ -541,7 +551,7 @@ password_hash_rounds = 4
     write(os.path.join(ETC, 'placement', 'placement.conf'), f"""
 [placement_database]
 connection = {db['placement']}
-{POOL}[api]
+{pool('placement')}[api]
 auth_strategy = noauth2
 """)
     for d in ('glance', 'nova'):
@@ -554,7 +564,7 @@ auth_strategy = noauth2
 enabled_backends = fs:file
 [database]
 connection = {db['glance']}
-{POOL}[paste_deploy]
+{pool('glance')}[paste_deploy]
 flavor =
 config_file = {ETC}/glance/glance-api-paste.ini
 [glance_store]
@@ -587,9 +597,9 @@ service_down_time = 120
 rpc_response_timeout = 120
 [api_database]
 connection = {db['nova_api']}
-{POOL}[database]
+{pool('nova_api')}[database]
 connection = {db['nova']}
-{POOL}[notifications]
+{pool('nova')}[notifications]
 notification_format = both
 notify_on_state_change = vm_and_task_state
 [oslo_messaging_notifications]
