@@ -31,7 +31,8 @@ from tests.functional.worker.conftest import wait_for
 
 SERVER_BACKENDS = ('mysql', 'postgresql')
 TRACKED = re.compile(r'^\S+ \S+ (\d+) INFO osvmexpire\.worker\.endpoint .*'
-                     r'Tracking instance (\S+)', re.M)
+                     r'Tracking (?:\d+ instance\(s\): )?(.*)$', re.M)
+INSTANCE = re.compile(r'instance (\S+) of project')
 
 
 def worker_command() -> list[str]:
@@ -115,7 +116,9 @@ def test_two_workers_split_without_double_records(backend, bus, tmp_path):
             for iid in ids[20:]:
                 assert events(db, iid) == ['created'], iid
             time.sleep(0.5)     # let the last log lines be written
-            tracked = TRACKED.findall(log_file.read_text())
+            tracked = [(pid, iid) for pid, line
+                       in TRACKED.findall(log_file.read_text())
+                       for iid in INSTANCE.findall(line)]
             assert {i for _, i in tracked} == set(ids)
             # A late copy of a create may race with the delete of its
             # server and be tracked a second time; the post-commit check

@@ -154,8 +154,11 @@ def test_mixed_batch(ep, admin_ctx, bulk_calls, caplog):
               if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and 'bad-1' in errors[0]
     tracked = [r.getMessage() for r in caplog.records
-               if r.getMessage().startswith('Tracking instance')]
-    assert len(tracked) == 2 + 3
+               if r.getMessage().startswith('Tracking')]
+    # one line per batch, each id on it
+    assert len(tracked) == 2 + 1
+    assert tracked[-1].startswith('Tracking 3 instance(s): instance ')
+    assert all(iid in tracked[-1] for iid in new)
 
 
 def test_duplicates_inside_a_batch(ep, admin_ctx, bulk_calls):
