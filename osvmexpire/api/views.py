@@ -28,7 +28,9 @@ def iso(value: datetime.datetime | None) -> str | None:
         return None
     if value.tzinfo is not None:  # the database gives naive UTC
         value = expiration.utc(value)
-    return value.isoformat(timespec='seconds') + 'Z'
+    if value.microsecond:
+        return value.isoformat(timespec='seconds') + 'Z'
+    return value.isoformat() + 'Z'  # same text, half the cost
 
 
 _EPOCH = datetime.datetime(1970, 1, 1)
