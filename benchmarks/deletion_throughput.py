@@ -93,15 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument('--backends', default=','.join(c.BACKENDS))
     parser.add_argument('--limit', type=float, default=30.0,
                         help='target, seconds')
-    parser.add_argument('--no-prototype', action='store_true',
-                        help='skip benchmarks/pipelined_cleaner.py')
     args = parser.parse_args(argv)
-    from benchmarks import pipelined_cleaner
     from osvmexpire.cleaner import cycle as cycle_mod
-    variants = [('cleaner cycle', cycle_mod.Cycle)]
-    if not args.no_prototype:
-        variants.append(('prototype: pipelined',
-                         pipelined_cleaner.PipelinedCycle))
     ok = True
     with c.SmtpSink() as smtp, c.OpenStackStandIn(args.delay) as stand_in:
         for backend in args.backends.split(','):
@@ -117,28 +110,21 @@ def main(argv=None) -> int:
                 base = direct_calls(stand_in, ids, threads)
                 c.line('baseline', '%.2f s: GET + DELETE of each server, '
                        '%d threads, no database' % (base, threads))
-                for label, cls in variants:
-                    took, report, left, in_flight, mails = run_cycle(
-                        cls, backend, args, threads, smtp, stand_in)
-                    c.figure('%s (s)' % label, took, base, 's',
-                             higher_is_better=False, fmt='%.2f')
-                    c.line('', '%.1f deletions/s; Nova calls in flight max '
-                           '%d; %d mails; %s' % (
-                               report.deleted / took, in_flight, mails, {
-                                   k: v for k, v in report.as_dict().items()
-                                   if v}))
-                    complete = report.deleted == args.count and left == 0
-                    fast = took <= args.limit
-                    if cls is cycle_mod.Cycle:
-                        ok &= c.target('%s: all %d deleted, none left in Nova'
-                                       % (backend, args.count), complete)
-                        ok &= c.target('%s, nova_concurrency %d: <= %.0f s'
-                                       % (backend, threads, args.limit), fast)
-                    else:
-                        c.line('', 'prototype: %s, %s' % (
-                            'complete' if complete else 'INCOMPLETE',
-                            'within %.0f s' % args.limit if fast
-                            else 'over %.0f s' % args.limit))
+                took, report, left, in_flight, mails = run_cycle(
+                    cycle_mod.Cycle, backend, args, threads, smtp, stand_in)
+                c.figure('cleaner cycle (s)', took, base, 's',
+                         higher_is_better=False, fmt='%.2f')
+                c.line('', '%.1f deletions/s; Nova calls in flight max '
+                       '%d; %d mails; %s' % (
+                           report.deleted / took, in_flight, mails, {
+                               k: v for k, v in report.as_dict().items()
+                               if v}))
+                ok &= c.target('%s: all %d deleted, none left in Nova'
+                               % (backend, args.count),
+                               report.deleted == args.count and left == 0)
+                ok &= c.target('%s, nova_concurrency %d: <= %.0f s'
+                               % (backend, threads, args.limit),
+                               took <= args.limit)
     return 0 if ok else c.UNMET
 
 

@@ -91,15 +91,11 @@ def consumer(kind: str, names: dict, pool: str, threads: int,
     log.setup(conf, 'os-vm-expire')
     transport = oslo_messaging.get_notification_transport(
         conf, url=c.RABBIT_URL)
-    if kind in ('worker', 'batched'):
+    if kind == 'worker':
         from osvmexpire.db import api as db_api
         db_api.configure(conf)
         db_api.get_engine().connect().close()
-    if kind == 'worker':
         listener = worker_service.build_listener(conf, transport)
-    elif kind == 'batched':
-        from benchmarks import batch_worker
-        listener = batch_worker.build_listener(conf, transport)
     else:
         listener = oslo_messaging.get_notification_listener(
             transport, worker_service.targets(conf), [_Acknowledge(counter)],
@@ -236,14 +232,12 @@ def main(argv=None) -> int:
     parser.add_argument('--timeout', type=float, default=300,
                         help='seconds per consumer run; past it the rate '
                              'is taken from the events done so far')
-    parser.add_argument('--no-prototype', action='store_true',
-                        help='skip benchmarks/batch_worker.py')
     args = parser.parse_args(argv)
     # Spawned consumers inherit this: no eventlet deprecation noise.
     os.environ['PYTHONWARNINGS'] = 'ignore'
     ok = True
     tag = 'bench_%s' % uuid.uuid4().hex[:10]
-    pools = ['_bare', '_worker'] + ([] if args.no_prototype else ['_batched'])
+    pools = ['_bare', '_worker']
     names = {'exchange': tag, 'topic': tag,
              'queues': [tag + p for p in pools] + [tag + '.info']}
     logdir = tempfile.mkdtemp(prefix='osvmexpire-bench-')
@@ -291,20 +285,6 @@ def main(argv=None) -> int:
                                % backend, ratio >= 0.8)
                 ok &= c.target('%s: worker >= 1,000 events/s' % backend,
                                real >= 1000)
-                if args.no_prototype:
-                    continue
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql('DELETE FROM vmexpire_event')
-                    conn.exec_driver_sql('DELETE FROM vmexpire')
-                batched, batched_n = consume(
-                    'batched', names, tag + '_batched', args.count,
-                    args.workers, args.threads, db.url,
-                    os.path.join(logdir, 'batched-%s.log' % backend),
-                    timeout)
-                ratio = c.figure('prototype: batched writes (ev/s)',
-                                 batched, bare, 'ev/s', fmt='%.0f')
-                c.line('', '(benchmarks/batch_worker.py, not the product; '
-                       '%d records)' % batched_n)
     finally:
         delete_broker_objects(names)
     # The logs are kept only when an exception ended the run.
