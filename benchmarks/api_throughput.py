@@ -32,6 +32,7 @@ and p99 latency of both, and the ratio. Target: ≥ 70 % of the baseline.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -43,12 +44,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 from benchmarks import _common as c
-from benchmarks import _keystone
 from osvmexpire import expiration
 from osvmexpire.db import api as db_api
+from tests.functional.api import keystone_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -130,7 +133,7 @@ class Gunicorn:
              '--timeout', '60', '--chdir', ROOT, app],
             env=dict(os.environ, **env), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
-        _keystone.wait_http('http://%s:%d/' % (c.HOST, self.port))
+        wait_http('http://%s:%d/' % (c.HOST, self.port))
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -141,6 +144,33 @@ class Gunicorn:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.log.close()
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    """Until ``url`` answers anything (even 401)."""
+    def up():
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+        return True
+    c.wait_for(up, timeout, 0.2, url)
+    time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def keystone():
+    """The functional tests' real Keystone, with their accounts: user
+    ``member`` of project ``owner``, ``svc`` for auth_token."""
+    ks = keystone_server.Keystone()
+    try:
+        ks.start()
+        ks.populate()
+        yield ks
+    finally:
+        ks.stop()
 
 
 def get_json(port: int, path: str, token: str) -> tuple[dict, int]:
@@ -174,8 +204,8 @@ def main(argv=None) -> int:
     logdir = tempfile.mkdtemp(prefix='osvmexpire-bench-api-')
     ok = True
     servers = []
-    with _keystone.Keystone() as ks, c.database(args.backend) as db:
-        project = ks.ids['bench']
+    with keystone() as ks, c.database(args.backend) as db:
+        project = ks.ids['project:owner']
         now = db_api.utcnow()
         c.bulk_load(db.engine, args.vms, now, expiration.Settings(),
                     project_of=lambda i: project)
@@ -191,7 +221,7 @@ def main(argv=None) -> int:
         env = {'OSVMEXPIRE_CONFIG': conf_file,
                'OSVMEXPIRE_BENCH_BODIES': bodies_file,
                'PYTHONWARNINGS': 'ignore'}
-        token = ks.session('bench', 'bench').get_token()
+        token = ks.token('member', 'owner')
         try:
             api = Gunicorn('osvmexpire.api.wsgi:application', env,
                            args.workers, args.threads, logdir)
