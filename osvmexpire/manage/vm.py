@@ -254,11 +254,8 @@ class VmAdd(VmShowBase):
         conf = self.app.conf
         ctx = self.app.admin_context()
         reconcile = _reconcile_module()
-        result = reconcile.track_server(conf, ctx, args.instance_id,
-                                        actor=ctx.actor)
-        row = result if hasattr(result, 'expire_at') else None
-        if row is None:
-            row = db_api.get_vmexpire_by_instance(ctx, args.instance_id)
+        row = reconcile.track_server(conf, ctx, args.instance_id,
+                                     actor=ctx.actor)
         return self.show_record(ctx, row)
 
 
