@@ -45,6 +45,17 @@ def utc(value: datetime.datetime) -> datetime.datetime:
     return value
 
 
+def iso(value: datetime.datetime | None) -> str | None:
+    """ISO 8601 in UTC with Z, to the second, or None (API, CLI, audit)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = utc(value)
+    if value.microsecond:
+        return value.isoformat(timespec='seconds') + 'Z'
+    return value.isoformat() + 'Z'  # same text, half the cost
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The durations the rules depend on (see ``osvmexpire.conf``)."""

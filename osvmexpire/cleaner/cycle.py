@@ -647,7 +647,7 @@ class Cycle:
         if kind == 'deleted':
             deleted_at = result[1]
             db_api.finish(self.ctx, row, 'deleted', detail={
-                'deleted_at': deleted_at.isoformat(timespec='seconds') + 'Z',
+                'deleted_at': expiration.iso(deleted_at),
                 'cleaner': self.owner_id})
             report.deleted += 1
             LOG.info('cleaner: deleted expired instance %s (%s) of project '

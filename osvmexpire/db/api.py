@@ -81,8 +81,7 @@ def _event_for(session, row: models.VmExpire, kind: str, actor: str,
                row.id, detail, at)
 
 
-def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat(timespec='seconds') + 'Z' if value else None
+_iso = expiration.iso
 
 
 # -- vmexpire ---------------------------------------------------------------

@@ -30,9 +30,7 @@ from osvmexpire.manage import app
 DEFAULT_LIMIT = 200
 
 
-def iso(value: datetime.datetime | None) -> str | None:
-    """Naive UTC datetime as ISO 8601 with Z (what the API shows)."""
-    return value.isoformat(timespec='seconds') + 'Z' if value else None
+iso = expiration.iso
 
 
 def excluded_by(row, excludes: dict[str, set[str]]) -> str | None:
