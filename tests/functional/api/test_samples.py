@@ -119,9 +119,10 @@ def test_samples(api):
         headers=json_headers, status=202))
     _check('vmexpire-events-response.json',
            app.get(base + row.id + '/events', headers=MEMBER, status=200))
+    # One day from now is earlier than the expiry just set: refused
+    # whatever second the clock has reached since.
     _check('error-extend-refused-response.json', app.put(
-        base + row.id, _request_sample('vmexpire-extend-request.json'),
-        headers=json_headers, status=409))
+        base + row.id, '{"days": 1}', headers=json_headers, status=409))
     _check('error-forbidden-response.json', app.delete(
         base + row.id, headers=MEMBER, status=403))
     _check('vmexpire-track-response.json', app.post(
