@@ -25,6 +25,12 @@ def ctx() -> context.RequestContext:
     return pecan.request.context['ctx']
 
 
+def path_project() -> str:
+    """The project of the URL (/v1/{project_id}/...), checked against the
+    token by the V1 controller."""
+    return pecan.request.context['project_id']
+
+
 def authorize(rule: str, project_id: str) -> None:
     """Policy check on a target built from the row's (or path's) project."""
     policy.authorize(pecan.request.enforcer, ctx(), rule,

@@ -21,11 +21,17 @@ from osvmexpire.api.controllers import vmexpires
 
 
 class ProjectController:
-    """Resources of one project; built per request by V1Controller."""
+    """Resources of the path's project (:func:`base.path_project`).
 
-    def __init__(self, project_id: str):
-        self.vmexpires = vmexpires.VmExpiresController(project_id)
-        self.vmexcludes = vmexcludes.VmExcludesController(project_id)
+    Built once: Pecan's RestController inspects its class on every
+    instantiation, which per request cost more than the routing itself.
+    """
+
+    vmexpires = vmexpires.VmExpiresController()
+    vmexcludes = vmexcludes.VmExcludesController()
+
+
+_PROJECT = ProjectController()
 
 
 class V1Controller:
@@ -47,4 +53,5 @@ class V1Controller:
                        'your token.' % project_id)
         if not remainder:
             pecan.abort(404)
-        return ProjectController(project_id), list(remainder)
+        pecan.request.context['project_id'] = project_id
+        return _PROJECT, list(remainder)

@@ -27,13 +27,10 @@ from osvmexpire.policies import vmexclude as rules
 
 class VmExcludesController(rest.RestController):
 
-    def __init__(self, project_id: str):
-        self.project_id = project_id
-
     @pecan.expose('json')
     def get_all(self):
         kind = schemas.exclude_query(pecan.request.GET)
-        base.authorize(rules.GET, self.project_id)
+        base.authorize(rules.GET, base.path_project())
         rows = db_api.list_excludes(base.ctx(), exclude_type=kind)
         return {'vmexcludes': [views.vmexclude(r) for r in rows]}
 
@@ -42,7 +39,7 @@ class VmExcludesController(rest.RestController):
         if not exclude_id:
             pecan.abort(404)
         schemas.no_query(pecan.request.GET)
-        base.authorize(rules.GET, self.project_id)
+        base.authorize(rules.GET, base.path_project())
         row = db_api.get_exclude(base.ctx(),
                                  schemas.uuid_id(exclude_id, 'vmexclude id'))
         return {'vmexclude': views.vmexclude(row)}
@@ -50,7 +47,7 @@ class VmExcludesController(rest.RestController):
     @pecan.expose('json')
     def post(self):
         schemas.no_query(pecan.request.GET)
-        base.authorize(rules.CREATE, self.project_id)
+        base.authorize(rules.CREATE, base.path_project())
         body = base.json_body(schemas.EXCLUDE_CREATE, required=True)
         row = db_api.create_exclude(base.ctx(), body['type'], body['id'],
                                     actor=base.ctx().user_id)
@@ -62,7 +59,7 @@ class VmExcludesController(rest.RestController):
         if exclude_id is None:
             raise base.not_allowed('GET, POST')
         schemas.no_query(pecan.request.GET)
-        base.authorize(rules.DELETE, self.project_id)
+        base.authorize(rules.DELETE, base.path_project())
         db_api.delete_exclude(base.ctx(),
                               schemas.uuid_id(exclude_id, 'vmexclude id'),
                               actor=base.ctx().user_id)

@@ -62,9 +62,6 @@ COLLECTION_METHODS = 'GET'
 class EventsController(rest.RestController):
     """/vmexpires/{id}/events: the audit trail of one record."""
 
-    def __init__(self, project_id: str):
-        self.project_id = project_id
-
     @pecan.expose('json')
     def get_all(self, vmexpire_id=None):
         schemas.no_query(pecan.request.GET)
@@ -78,19 +75,17 @@ class EventsController(rest.RestController):
 
 class VmExpiresController(rest.RestController):
 
-    def __init__(self, project_id: str):
-        self.project_id = project_id
-        self.events = EventsController(project_id)
+    events = EventsController()
 
     @pecan.expose('json')
     def get_all(self):
         req = pecan.request
         query = schemas.list_query(req.GET, req.conf.api.default_limit,
                                    req.conf.api.max_limit)
-        base.authorize(rules.GET, self.project_id)
-        project = self.project_id
+        project = base.path_project()
+        base.authorize(rules.GET, project)
         if query['all_tenants']:
-            base.authorize(rules.LIST_ALL, self.project_id)
+            base.authorize(rules.LIST_ALL, project)
             project = None
         try:
             rows, total = db_api.list_vmexpires_view(
@@ -154,7 +149,7 @@ class VmExpiresController(rest.RestController):
         schemas.no_query(req.GET)
         if instance_id is None:
             raise base.not_allowed(COLLECTION_METHODS)
-        base.authorize(rules.ADD, self.project_id)
+        base.authorize(rules.ADD, base.path_project())
         instance_id = schemas.uuid_id(instance_id, 'instance id')
         base.json_body(schemas.TRACK)
         # Lazy: the reconciliation code pulls in Nova clients.
