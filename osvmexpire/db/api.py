@@ -45,7 +45,11 @@ def configure(conf) -> None:
     global _configured
     with _lock:
         if not _configured:
-            _main.configure(**dict(conf.database.items()))
+            # thread_checkin: oslo.db yields to other green threads with a
+            # sleep(0) on every connection checkin; every process here runs
+            # on native threads, where it is only a system call.
+            _main.configure(thread_checkin=False,
+                            **dict(conf.database.items()))
             _configured = True
 
 
@@ -219,13 +223,23 @@ def list_vmexpires(ctx, project_id: str | None = None,
         if mrow is None or (project_id is not None
                             and mrow.project_id != project_id):
             raise exception.NotFound('marker %s not found' % marker)
-        stmt = stmt.where(sa.or_(
-            M.expire_at > mrow.expire_at,
-            sa.and_(M.expire_at == mrow.expire_at, M.id > mrow.id)))
+        stmt = stmt.where(*_after(M.expire_at, M.id, mrow.expire_at,
+                                  mrow.id))
     stmt = stmt.order_by(M.expire_at, M.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(ctx.session.scalars(stmt)), total
+
+
+def _after(expire_at, id_, marker_expire_at, marker_id) -> tuple:
+    """Keyset paging: rows after the marker in (expire_at, id) order.
+
+    The redundant ``expire_at >= marker's`` is what lets every backend
+    start the (project_id, expire_at) index range at the marker instead
+    of reading and dropping all the rows of the earlier pages.
+    """
+    return (expire_at >= marker_expire_at,
+            sa.or_(expire_at > marker_expire_at, id_ > marker_id))
 
 
 @_main.writer
@@ -822,10 +836,8 @@ def _view_statements(scoped: bool, instance: bool, user: bool, before: bool,
         mk = sa.select(K.c.expire_at).where(K.c.id == sa.bindparam('marker'))
         if scoped:
             mk = mk.where(K.c.project_id == sa.bindparam('project_id'))
-        after = mk.scalar_subquery()
-        page.append(sa.or_(T.c.expire_at > after,
-                           sa.and_(T.c.expire_at == after,
-                                   T.c.id > sa.bindparam('marker'))))
+        page.extend(_after(T.c.expire_at, T.c.id, mk.scalar_subquery(),
+                           sa.bindparam('marker')))
     stmt = (sa.select(T, _excluded_column(),
                       count.scalar_subquery().label('total'))
             .where(*page).order_by(T.c.expire_at, T.c.id))

@@ -110,6 +110,27 @@ def test_list_paging_filters_total(ctx):
     assert all_total == 8
 
 
+def test_keyset_paging_walks_ties_exactly_once(ctx):
+    """Records sharing an expiry straddle page boundaries: each page starts
+    right after its marker in (expire_at, id) order, on both read paths."""
+    now = db_api.utcnow()
+    rows = [_create(ctx, project='pk', expire_in=(1 + i // 3) * D, now=now)
+            for i in range(8)]
+    _create(ctx, project='other', expire_in=2 * D, now=now)
+    want = [r.id for r in sorted(rows, key=lambda r: (r.expire_at, r.id))]
+    for lister in (db_api.list_vmexpires, db_api.list_vmexpires_view):
+        seen, marker = [], None
+        while True:
+            page, total = lister(ctx, project_id='pk', limit=2,
+                                 marker=marker)
+            assert total == 8
+            if not page:
+                break
+            seen += [r.id for r in page]
+            marker = page[-1].id
+        assert seen == want, lister.__name__
+
+
 def test_extend_resets_warnings_and_audits(ctx):
     now = db_api.utcnow()
     row = _create(ctx, expire_in=5 * D, now=now)
