@@ -808,6 +808,17 @@ def _excluded_column() -> sa.ColumnElement:
     )).label('excluded')
 
 
+# What the API renders of a record (osvmexpire.api.views.vmexpire): the
+# cleaner's bookkeeping columns stay in the database.
+_VIEW_COLUMNS = ('id', 'instance_id', 'instance_name', 'project_id',
+                 'user_id', 'created_at', 'updated_at', 'expire_at',
+                 'notified_at', 'notified_last_at', 'extensions')
+
+
+def _view_columns(table) -> list:
+    return [table.c[name] for name in _VIEW_COLUMNS]
+
+
 @functools.cache
 def _view_statements(scoped: bool, instance: bool, user: bool, before: bool,
                      marker: bool, limit: bool) -> tuple:
@@ -838,7 +849,7 @@ def _view_statements(scoped: bool, instance: bool, user: bool, before: bool,
             mk = mk.where(K.c.project_id == sa.bindparam('project_id'))
         page.extend(_after(T.c.expire_at, T.c.id, mk.scalar_subquery(),
                            sa.bindparam('marker')))
-    stmt = (sa.select(T, _excluded_column(),
+    stmt = (sa.select(*_view_columns(T), _excluded_column(),
                       count.scalar_subquery().label('total'))
             .where(*page).order_by(T.c.expire_at, T.c.id))
     if limit:
@@ -849,7 +860,7 @@ def _view_statements(scoped: bool, instance: bool, user: bool, before: bool,
 @functools.cache
 def _get_view_statement(scoped: bool):
     T = models.VmExpire.__table__
-    stmt = (sa.select(T, _excluded_column())
+    stmt = (sa.select(*_view_columns(T), _excluded_column())
             .where(T.c.id == sa.bindparam('vmexpire_id')))
     if scoped:
         stmt = stmt.where(T.c.project_id == sa.bindparam('project_id'))
