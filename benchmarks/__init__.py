@@ -14,3 +14,9 @@
 Run them from the repository root, e.g.
 ``.venv/bin/python -m benchmarks.cleaner_cycle``; see README.rst here.
 """
+
+import warnings
+
+# futurist (via oslo.messaging and oslo.db) imports eventlet when present,
+# and eventlet warns about its own deprecation on import: noise in figures.
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
