@@ -474,12 +474,30 @@ class Cycle:
             # Rows that found the budget full while others ran get what
             # those gave back; every round settles at least one row.
             pending = waiting
-        for user_id, entries in deleted.items():
+        self._deletion_notices(deleted, report)
+
+    def _deletion_notices(self, deleted: dict, report: Report) -> None:
+        """One notice per owner, sent ``nova_concurrency`` at a time: the
+        servers are gone whatever happens, and a slow mail server (TLS,
+        login) would otherwise hold the cycle for each owner in turn."""
+        if not deleted:
+            return
+
+        def notice(item) -> Report:
+            user_id, entries = item
+            part = Report()
             try:
-                self._deletion_notice(user_id, entries, report)
+                self._deletion_notice(user_id, entries, part)
             except Exception:
                 LOG.exception('cleaner: deletion notice to %s failed',
                               user_id)
+            return part
+        workers = max(1, min(self.conf.cleaner.nova_concurrency,
+                             len(deleted)))
+        with concurrent.futures.ThreadPoolExecutor(
+                workers, thread_name_prefix='cleaner-notice') as pool:
+            for part in pool.map(notice, deleted.items()):
+                report.add(part)
 
     def _delete_guarded(self, row, budget: '_Budget',
                         lock: threading.Lock, client_error=None):
@@ -704,11 +722,12 @@ class Cycle:
         except mail.MailError as exc:
             LOG.warning('cleaner: deletion notice to %s failed: %s',
                         user.email, exc)
-            for row, _ in entries:
-                db_api.add_event(self.ctx, 'failed', row.instance_id,
-                                 row.project_id, None,
-                                 detail={'step': 'deletion notice',
-                                         'error': str(exc)[:1024]})
+            with self._db_turn:
+                for row, _ in entries:
+                    db_api.add_event(self.ctx, 'failed', row.instance_id,
+                                     row.project_id, None,
+                                     detail={'step': 'deletion notice',
+                                             'error': str(exc)[:1024]})
 
     # -- extension confirmations --------------------------------------------
 

@@ -85,3 +85,42 @@ def test_dry_run_with_threads_changes_nothing(env):
     assert report.dry_run == 4 and report.capped == 2
     assert env.nova.servers.calls == []
     assert [row_state(env.ctx, r.id) for r in rows] == before
+
+
+def test_deletion_notices_go_out_in_parallel_one_per_owner(env):
+    owners = ['n%d' % i for i in range(6)]
+    for user in owners:
+        env.keystone.add_user(user)
+        for i in range(2):
+            overdue(env, '%s-vm%d' % (user, i), user=user)
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow_send(_msg):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+    env.mailer.before_send = slow_send
+    report = env.run(**{'cleaner.max_deletions_per_cycle': 0,
+                        'cleaner.nova_concurrency': 4})
+    assert report.deleted == 12 and report.mails == 6
+    assert peak[0] > 1
+    for user in owners:
+        [msg] = env.mailer.to('%s@example.org' % user)
+        text = msg.get_body(('plain',)).get_content()
+        assert '%s-vm0' % user in text and '%s-vm1' % user in text
+
+
+def test_failed_deletion_notices_are_recorded_for_each_server(env):
+    rows = [overdue(env, 'vm%02d' % i, user='u%d' % (1 + i % 2))
+            for i in range(4)]
+    env.mailer.fail = 'mailbox unavailable'
+    report = env.run(**{'cleaner.max_deletions_per_cycle': 0,
+                        'cleaner.nova_concurrency': 4})
+    assert report.deleted == 4 and report.mails == 0
+    for row in rows:
+        [failed] = events(env.ctx, row.instance_id, 'failed')
+        assert failed.detail['step'] == 'deletion notice'
