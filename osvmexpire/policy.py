@@ -90,7 +90,7 @@ class Enforcer(policy.Enforcer):
         return allowed
 
 
-def init(conf: cfg.ConfigOpts, rules=None) -> policy.Enforcer:
+def init(conf: cfg.ConfigOpts, rules=None) -> Enforcer:
     """A new enforcer with the rules in code (``rules`` for tests)."""
     policy_opts.set_defaults(conf, policy_file='policy.yaml')
     enforcer = Enforcer(conf)
@@ -101,27 +101,21 @@ def init(conf: cfg.ConfigOpts, rules=None) -> policy.Enforcer:
     return enforcer
 
 
-def get_enforcer() -> policy.Enforcer:
+def get_enforcer() -> Enforcer:
     """For oslopolicy-* tools (entry point oslo.policy.enforcer)."""
     conf = cfg.ConfigOpts()
     conf([], project='os-vm-expire')
     return init(conf)
 
 
-def authorize(enforcer: policy.Enforcer, context, rule: str,
+def authorize(enforcer: Enforcer, context, rule: str,
               target: dict, do_raise: bool = True) -> bool:
     """Check ``rule`` for ``context`` on ``target``.
 
     Raises :class:`PolicyNotAuthorized` (or returns False) on refusal;
     a scope mismatch is a refusal too.
     """
-    if isinstance(enforcer, Enforcer):
-        allowed = enforcer.allows(rule, target, context)
-    else:
-        try:
-            allowed = bool(enforcer.authorize(rule, target, context))
-        except policy.InvalidScope:
-            allowed = False
+    allowed = enforcer.allows(rule, target, context)
     if not allowed and do_raise:
         # oslo.policy raises exc(*args): the rule name is the message.
         raise PolicyNotAuthorized(rule)
