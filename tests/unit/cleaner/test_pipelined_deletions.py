@@ -26,6 +26,21 @@ def overdue(env, instance_id, **kw):
                   notified_last_at=T0 - 3 * DAY, **kw)
 
 
+def concurrency_probe(pause: float = 0.05):
+    """A hook that waits ``pause`` and the peak of its concurrent calls."""
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def probe(_arg):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(pause)
+        with lock:
+            in_flight[0] -= 1
+    return probe, peak
+
+
 def test_cap_holds_with_many_threads(env):
     """More threads than budget, skipped servers among them: exactly the
     cap reaches Nova's delete call, the rest waits, claims released."""
@@ -34,17 +49,7 @@ def test_cap_holds_with_many_threads(env):
                      notified_at=T0 - 12 * DAY,
                      notified_last_at=T0 - 4 * DAY) for i in range(4)]
     rows = [overdue(env, 'b-vm%02d' % i) for i in range(12)]
-    in_flight, peak = [0], [0]
-    lock = threading.Lock()
-
-    def slow_get(_id):
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.05)
-        with lock:
-            in_flight[0] -= 1
-    env.nova.servers.on_get = slow_get
+    env.nova.servers.on_get, peak = concurrency_probe()
     report = env.run(**{'cleaner.max_deletions_per_cycle': 5,
                         'cleaner.nova_concurrency': 8})
     assert report.deleted == 5 and report.skipped >= 1
@@ -93,17 +98,7 @@ def test_deletion_notices_go_out_in_parallel_one_per_owner(env):
         env.keystone.add_user(user)
         for i in range(2):
             overdue(env, '%s-vm%d' % (user, i), user=user)
-    in_flight, peak = [0], [0]
-    lock = threading.Lock()
-
-    def slow_send(_msg):
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.05)
-        with lock:
-            in_flight[0] -= 1
-    env.mailer.before_send = slow_send
+    env.mailer.before_send, peak = concurrency_probe()
     report = env.run(**{'cleaner.max_deletions_per_cycle': 0,
                         'cleaner.nova_concurrency': 4})
     assert report.deleted == 12 and report.mails == 6
