@@ -42,6 +42,9 @@ import time
 import urllib.error
 import urllib.request
 
+from procs import alive
+from procs import descendants
+
 PORT_RANGE = range(18300, 18400)
 
 
@@ -147,26 +150,6 @@ def reload_check(base: str, config: str, endpoint: str, vassal: str,
     raise SystemExit('the API did not re-read its configuration within '
                      '%ds of touching the vassal (links: %s)'
                      % (timeout, href))
-
-
-def children(pid: int) -> list[int]:
-    """Every descendant of pid (from /proc), to check nothing is left."""
-    parent_of = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-                parent_of[int(entry)] = int(fields[1])
-            except (OSError, IndexError):
-                continue
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        kids = [p for p, pp in parent_of.items() if pp == current]
-        found.extend(kids)
-        todo.extend(kids)
-    return found
 
 
 def main() -> int:
@@ -289,7 +272,7 @@ def main() -> int:
             reload_check(base, args.config, args.reload_endpoint,
                          os.path.join(vassals, 'osvmexpire-api.ini'),
                          args.timeout)
-        pids = children(emperor.pid)
+        pids = descendants(emperor.pid)
     except BaseException:
         emperor.kill()
         emperor.wait()
@@ -307,8 +290,7 @@ def main() -> int:
     except subprocess.TimeoutExpired:
         emperor.kill()
         raise SystemExit('the emperor did not stop within 60s of SIGTERM')
-    left = [p for p in pids if os.path.exists('/proc/%d' % p)
-            and not open('/proc/%d/stat' % p).read().split()[2] == 'Z']
+    left = [p for p in pids if alive(p)]
     if rc != 0:
         raise SystemExit('the emperor exited with %d on SIGTERM' % rc)
     if left:

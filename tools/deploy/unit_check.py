@@ -38,6 +38,10 @@ import time
 import urllib.error
 import urllib.request
 
+from procs import alive
+from procs import descendants
+from procs import group_alive
+
 
 def read_unit(path: str) -> dict:
     parser = configparser.ConfigParser(strict=False, interpolation=None,
@@ -48,29 +52,6 @@ def read_unit(path: str) -> dict:
     return dict(parser['Service'])
 
 
-def alive(pid: int) -> bool:
-    """True if pid runs (a zombie waiting to be reaped does not)."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError):
-        return False
-
-
-def group_alive(pgid: int) -> bool:
-    """True if a live process is left in process group pgid."""
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[2]) == pgid and fields[0] != 'Z':
-                return True
-    return False
-
-
 def answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=5).close()
@@ -79,26 +60,6 @@ def answers(url: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def descendants(pid: int) -> list[int]:
-    parent_of = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-                if fields[0] != 'Z':
-                    parent_of[int(entry)] = int(fields[1])
-            except (OSError, IndexError):
-                continue
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        kids = [p for p, pp in parent_of.items() if pp == current]
-        found.extend(kids)
-        todo.extend(kids)
-    return found
 
 
 def main() -> int:
