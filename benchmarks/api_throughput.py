@@ -32,7 +32,6 @@ and p99 latency of both, and the ratio. Target: ≥ 70 % of the baseline.
 """
 
 import argparse
-import contextlib
 import http.client
 import json
 import multiprocessing
@@ -160,19 +159,6 @@ def wait_http(url: str, timeout: float = 60) -> None:
     time.sleep(0.2)
 
 
-@contextlib.contextmanager
-def keystone():
-    """The functional tests' real Keystone, with their accounts: user
-    ``member`` of project ``owner``, ``svc`` for auth_token."""
-    ks = keystone_server.Keystone()
-    try:
-        ks.start()
-        ks.populate()
-        yield ks
-    finally:
-        ks.stop()
-
-
 def get_json(port: int, path: str, token: str) -> tuple[dict, int]:
     conn = http.client.HTTPConnection(c.HOST, port, timeout=60)
     conn.request('GET', path, headers={'X-Auth-Token': token})
@@ -204,7 +190,9 @@ def main(argv=None) -> int:
     logdir = tempfile.mkdtemp(prefix='osvmexpire-bench-api-')
     ok = True
     servers = []
-    with keystone() as ks, c.database(args.backend) as db:
+    # The functional tests' real Keystone, with their accounts: user
+    # ``member`` of project ``owner``, ``svc`` for auth_token.
+    with keystone_server.Keystone() as ks, c.database(args.backend) as db:
         project = ks.ids['project:owner']
         now = db_api.utcnow()
         c.bulk_load(db.engine, args.vms, now, expiration.Settings(),

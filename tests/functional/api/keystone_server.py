@@ -166,6 +166,20 @@ class Keystone:
             self.ids['project:' + name] = project.id
         return self.ids
 
+    def __enter__(self) -> 'Keystone':
+        """Started and populated with the tests' accounts; stopped (and
+        its directory removed) on exit."""
+        try:
+            self.start()
+            self.populate()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self, keep: bool = False) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

@@ -46,13 +46,8 @@ WHO = ('admin', 'member', 'reader', 'other', 'none', 'invalid')
 
 @pytest.fixture(scope='module')
 def keystone():
-    ks = keystone_server.Keystone()
-    try:
-        ks.start()
-        ks.populate()
+    with keystone_server.Keystone() as ks:
         yield ks
-    finally:
-        ks.stop()
 
 
 @pytest.fixture(scope='module')
