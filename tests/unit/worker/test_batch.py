@@ -276,28 +276,6 @@ def test_error_in_one_by_one_part_requeues(ep, admin_ctx, monkeypatch):
     assert kinds(admin_ctx, gone) == ['closed']
 
 
-def test_requeue_backs_off_and_success_resets(sqlite_db, monkeypatch):
-    ep = endpoint.NovaNotificationEndpoint(
-        sqlite_db.config(), retry_delay=0.5, max_retry_delay=2)
-    sleeps = []
-    monkeypatch.setattr(endpoint.time, 'sleep', sleeps.append)
-
-    def fail(*a, **kw):
-        raise db_exc.DBConnectionError('down')
-
-    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
-    batch = [msg('instance-create-end', new_id())]
-    for _ in range(3):
-        assert ep.info(batch) == REQUEUE
-    assert sleeps == [0.5, 1, 2]
-    monkeypatch.undo()
-    monkeypatch.setattr(endpoint.time, 'sleep', sleeps.append)
-    assert ep.info(batch) == HANDLED
-    monkeypatch.setattr(db_api, 'create_vmexpires', fail)
-    assert ep.info([msg('instance-create-end', new_id())]) == REQUEUE
-    assert sleeps[-1] == 0.5
-
-
 def test_racing_worker_duplicate_falls_back(ep, admin_ctx, monkeypatch):
     """Another worker tracked one of the batch between our check and our
     INSERT: nothing of ours was written, so one by one."""
