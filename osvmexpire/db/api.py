@@ -85,8 +85,6 @@ def _event_for(session, row: models.VmExpire, kind: str, actor: str,
                row.id, detail, at)
 
 
-_iso = expiration.iso
-
 
 # -- vmexpire ---------------------------------------------------------------
 
@@ -140,7 +138,7 @@ def create_vmexpire(ctx, *, instance_id: str, project_id: str,
         raise exception.Duplicate(
             'instance %s already has an expiration' % instance_id)
     _event_for(session, row, 'created', actor or ctx.actor,
-               dict(detail or {}, expire_at=_iso(row.expire_at)))
+               dict(detail or {}, expire_at=expiration.iso(row.expire_at)))
     return row
 
 
@@ -277,7 +275,8 @@ def extend_vmexpire(ctx, vmexpire_id: str, now: datetime.datetime,
     if result.rowcount != 1:
         raise exception.Conflict(
             'the expiration changed meanwhile; retry the extension')
-    detail = {'old_expire_at': _iso(old), 'new_expire_at': _iso(new)}
+    detail = {'old_expire_at': expiration.iso(old),
+              'new_expire_at': expiration.iso(new)}
     if days is not None:
         detail['days'] = days
     if force:
@@ -312,7 +311,7 @@ def remove_vmexpire(ctx, vmexpire_id: str, project_id: str | None = None,
         raise exception.Conflict('the server is being deleted')
     session.expunge(row)
     _event_for(session, row, kind, actor or ctx.actor,
-               dict(detail or {}, expire_at=_iso(row.expire_at)))
+               dict(detail or {}, expire_at=expiration.iso(row.expire_at)))
 
 
 @_main.writer
@@ -332,7 +331,7 @@ def close_instance(ctx, instance_id: str, kind: str = 'closed',
                    project_id, None, detail)
         return False
     _event_for(session, row, kind, actor or ctx.actor,
-               dict(detail or {}, expire_at=_iso(row.expire_at)))
+               dict(detail or {}, expire_at=expiration.iso(row.expire_at)))
     session.delete(row)
     return True
 
@@ -425,7 +424,7 @@ def create_vmexpires(ctx, instances: list[dict],
             'project_id': row['project_id'], 'event': 'created',
             'actor': actor or ctx.actor or 'unknown', 'created_at': now,
             'detail': dict(item.get('detail') or {},
-                           expire_at=_iso(row['expire_at']))})
+                           expire_at=expiration.iso(row['expire_at']))})
     if rows:
         try:
             session.execute(sa.insert(M.__table__), rows)
@@ -683,7 +682,7 @@ def record_warning(ctx, row: models.VmExpire, owner: str,
     if ok:
         _event_for(ctx.session, row, 'warned', actor or ctx.actor,
                    dict(detail or {}, which=str(action),
-                        expire_at=_iso(row.expire_at)), at=at)
+                        expire_at=expiration.iso(row.expire_at)), at=at)
     return ok
 
 
@@ -732,7 +731,7 @@ def finish(ctx, row: models.VmExpire, kind: str,
     session = ctx.session
     current = session.get(models.VmExpire, row.id)
     _event_for(session, row, kind, actor or ctx.actor,
-               dict(detail or {}, expire_at=_iso(row.expire_at)))
+               dict(detail or {}, expire_at=expiration.iso(row.expire_at)))
     if current is not None:
         session.delete(current)
 
