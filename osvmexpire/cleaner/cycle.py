@@ -32,7 +32,6 @@ failure never leads to a deletion.
 
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
 import datetime
 import os
@@ -135,12 +134,9 @@ class Cycle:
         self._session = None
         # Clients are built on first use, possibly by a deletion thread.
         self._clients_lock = threading.Lock()
-        # SQLite has one writer at a time: there the deletion threads take
-        # turns for their database steps (their Nova calls still overlap);
-        # the server databases run them in parallel.
-        connection = conf.database.connection or ''
-        self._db_turn = (threading.Lock() if connection.startswith('sqlite')
-                         else contextlib.nullcontext())
+        # The deletion threads' database steps (their Nova calls overlap
+        # anyway).
+        self._db_turn = db_api.write_turn(conf)
         self.mailer = mailer or mail.Mailer(conf)
         self.renderer = render.Renderer(conf.smtp.template_dir)
         self.publisher = publisher

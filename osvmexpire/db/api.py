@@ -20,6 +20,7 @@ row still claimed by the caller and still at the version the caller
 decided on, so an extension that lands in between always wins.
 """
 
+import contextlib
 import datetime
 import functools
 import threading
@@ -51,6 +52,18 @@ def configure(conf) -> None:
             _main.configure(thread_checkin=False,
                             **dict(conf.database.items()))
             _configured = True
+
+
+def write_turn(conf):
+    """What threads of one process hold around their database writes.
+
+    SQLite has a single writer: concurrent transactions of one process
+    fail with "database is locked", so there the threads take turns (a
+    lock). The server databases need nothing (a no-op context manager).
+    """
+    if (conf.database.connection or '').startswith('sqlite'):
+        return threading.Lock()
+    return contextlib.nullcontext()
 
 
 def context_manager():

@@ -45,7 +45,6 @@ Exclusions are not looked at here: every server gets a record and the
 cleaner checks exclusions when it acts.
 """
 
-import contextlib
 import dataclasses
 import datetime
 import threading
@@ -193,13 +192,9 @@ class NovaNotificationEndpoint:
         self._clock = clock or db_api.utcnow
         self._failures = 0
         self._lock = threading.Lock()
-        # SQLite has a single writer: concurrent batches of one process
-        # would fail with "database is locked" and be requeued in storms,
-        # so they take turns. Server databases need no such thing.
-        connection = conf.database.connection or ''
-        self._write_turn = (threading.Lock()
-                            if connection.startswith('sqlite')
-                            else contextlib.nullcontext())
+        # Else, on SQLite, concurrent batches would fail and be requeued
+        # in storms.
+        self._write_turn = db_api.write_turn(conf)
 
     def info(self, messages: list[dict]) -> str:
         """A batch from the batch listener: dicts with ``event_type``,
